@@ -1,0 +1,12 @@
+//! webreward: quantized policy language models and reward models on WebGPU compute shaders, with a CPU path that
+//! is both the fallback and the numerical reference, and reward-guided generation (best-of-N, VAS, ReNO) on top.
+
+pub mod device;
+pub mod error;
+pub mod gpu;
+pub mod ops;
+pub mod tensor;
+
+pub use device::Device;
+pub use error::{Error, Result};
+pub use tensor::{DType, Tensor};
