@@ -139,6 +139,31 @@ impl Tensor {
         Ok(Tensor { shape: shape.to_vec(), dtype: self.dtype, storage, device: self.device.clone() })
     }
 
+    /// Rows `start..start + len` of the tensor viewed as [rows, last dim] (a copy; on the GPU a recorded copy).
+    pub fn narrow_rows(&self, start: usize, len: usize) -> Result<Tensor> {
+        let op = "narrow_rows";
+        let (rows, cols) = self.rows_cols();
+        if len == 0 || start + len > rows {
+            return Err(Error::invalid(op, format!("rows {start}..{} of {rows}", start + len)));
+        }
+        match &self.storage {
+            Storage::Cpu(CpuStorage::F32(a)) => {
+                let flat: Vec<f32> = a.iter().skip(start * cols).take(len * cols).copied().collect();
+                Tensor::from_f32(&Device::Cpu, &[len, cols], &flat)
+            }
+            Storage::Cpu(CpuStorage::U32(a)) => {
+                let flat: Vec<u32> = a.iter().skip(start * cols).take(len * cols).copied().collect();
+                Tensor::from_u32(&Device::Cpu, &[len, cols], &flat)
+            }
+            Storage::Gpu(b) => {
+                let out = Tensor::gpu_uninit(&self.device, op, &[len, cols], self.dtype)?;
+                let g = self.device.gpu_context().ok_or(Error::DeviceMismatch { op })?;
+                g.copy(b.buffer(), (start * cols * 4) as u64, out.gpu_buffer(op)?, 0, (len * cols * 4) as u64);
+                Ok(out)
+            }
+        }
+    }
+
     /// `(rows, cols)` of a tensor viewed as a matrix over its last dimension.
     pub fn rows_cols(&self) -> (usize, usize) {
         let cols = *self.shape.last().unwrap_or(&1);
