@@ -1,0 +1,50 @@
+// RMSNorm over the last dim (llama): out = x / sqrt(mean(x^2) + eps) * w. One workgroup per row; threads stride
+// the row by WG and combine their partial sums with a tree reduction.
+// Constants: WG (workgroup size, a power of two).
+struct Params {
+    rows: u32,
+    d: u32,     // row length
+    eps: f32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;             // [rows, d]
+@group(0) @binding(2) var<storage, read> w: array<f32>;             // [d]
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;     // [rows, d]
+
+var<workgroup> partial: array<f32, WG>;
+
+fn reduce_sum(lid: u32, v: f32) -> f32 {
+    partial[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+        if (lid < s) {
+            partial[lid] = partial[lid] + partial[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let total = partial[0];
+    // Every thread must read the total before the scratch is reused.
+    workgroupBarrier();
+    return total;
+}
+
+@compute @workgroup_size(WG)
+fn rms_norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+    let row = wid.y * nwg.x + wid.x;
+    if (row >= p.rows) {
+        return;
+    }
+    let base = row * p.d;
+    var acc = 0.0;
+    for (var i = lid; i < p.d; i = i + WG) {
+        let v = x[base + i];
+        acc = acc + v * v;
+    }
+    let scale = 1.0 / sqrt(reduce_sum(lid, acc) / f32(p.d) + p.eps);
+    for (var i = lid; i < p.d; i = i + WG) {
+        out[base + i] = x[base + i] * scale * w[i];
+    }
+}
