@@ -4,6 +4,12 @@
 pub fn source(name: &str) -> Option<&'static str> {
     Some(match name {
         "binary" => include_str!("../../shaders/binary.wgsl"),
+        "activation" => include_str!("../../shaders/activation.wgsl"),
+        "layer_norm" => include_str!("../../shaders/layer_norm.wgsl"),
+        "pooling" => include_str!("../../shaders/pooling.wgsl"),
+        "rms_norm" => include_str!("../../shaders/rms_norm.wgsl"),
+        "rope" => include_str!("../../shaders/rope.wgsl"),
+        "softmax" => include_str!("../../shaders/softmax.wgsl"),
         _ => return None,
     })
 }
