@@ -35,3 +35,17 @@ fn bad_shapes_are_typed_errors_and_runtime_survives() {
         assert_eq!(ok, vec![2.0; 6]);
     }
 }
+
+/// A pooled input freed while a recorded dispatch still reads it, then reused by an upload in the same step,
+/// must not change that dispatch's result.
+#[test]
+fn upload_into_reused_buffer_is_ordered_after_recorded_readers() {
+    let Some(gpu) = gpu() else { return };
+    let a = Tensor::from_f32(&gpu, &[64], &[1.0; 64]).unwrap();
+    let b = Tensor::from_f32(&gpu, &[64], &[2.0; 64]).unwrap();
+    let sum = ops::add(&a, &b).unwrap();
+    drop(a);
+    let reused = Tensor::from_f32(&gpu, &[64], &[100.0; 64]).unwrap();
+    assert_eq!(block_on(sum.to_vec_f32()).unwrap(), vec![3.0; 64]);
+    assert_eq!(block_on(reused.to_vec_f32()).unwrap(), vec![100.0; 64]);
+}

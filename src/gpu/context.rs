@@ -161,18 +161,31 @@ impl GpuContext {
         Ok(buf)
     }
 
-    /// Queues a write of `data` at `offset`; the write is ordered before any later submit.
+    /// Writes `data` at `offset`, ordered after every dispatch recorded so far. `queue.write_buffer` alone would
+    /// run before the pending encoder is submitted, so a pooled buffer freed and reused within one step could be
+    /// overwritten under a recorded reader; while work is pending the write is a copy recorded in the encoder.
     pub fn write(&self, buf: &wgpu::Buffer, offset: u64, data: &[u8]) {
         if data.is_empty() {
             return;
         }
-        let pad = data.len().next_multiple_of(4);
-        if pad == data.len() {
-            self.queue.write_buffer(buf, offset, data);
+        let mut padded;
+        let bytes = if data.len() % 4 == 0 {
+            data
         } else {
-            let mut v = data.to_vec();
-            v.resize(pad, 0);
-            self.queue.write_buffer(buf, offset, &v);
+            padded = data.to_vec();
+            padded.resize(data.len().next_multiple_of(4), 0);
+            &padded[..]
+        };
+        let mut pending = lock(&self.pending);
+        match pending.encoder.as_mut() {
+            None => self.queue.write_buffer(buf, offset, bytes),
+            Some(enc) => {
+                let staging = wgpu::util::DeviceExt::create_buffer_init(
+                    &self.device,
+                    &wgpu::util::BufferInitDescriptor { label: Some("upload"), contents: bytes, usage: wgpu::BufferUsages::COPY_SRC },
+                );
+                enc.copy_buffer_to_buffer(&staging, 0, buf, offset, bytes.len() as u64);
+            }
         }
     }
 
