@@ -22,6 +22,8 @@ pub enum Error {
     GpuUnavailable(String),
     #[error("GPU error: {0}")]
     Gpu(String),
+    #[error(transparent)]
+    Gguf(#[from] crate::formats::gguf::GgufError),
 }
 
 impl Error {
@@ -36,6 +38,7 @@ impl Error {
             Error::DeviceMismatch { .. } => "DEVICE_MISMATCH",
             Error::GpuUnavailable(_) => "GPU_UNAVAILABLE",
             Error::Gpu(_) => "GPU_ERROR",
+            Error::Gguf(e) => e.code(),
         }
     }
 

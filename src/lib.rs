@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod error;
+pub mod formats;
 pub mod gpu;
 pub mod ops;
 pub mod tensor;
