@@ -1,6 +1,7 @@
 //! webreward: quantized policy language models and reward models on WebGPU compute shaders, with a CPU path that
 //! is both the fallback and the numerical reference, and reward-guided generation (best-of-N, VAS, ReNO) on top.
 
+pub mod clock;
 pub mod device;
 pub mod error;
 pub mod formats;
