@@ -8,6 +8,7 @@ pub mod formats;
 pub mod gpu;
 pub mod ops;
 pub mod tensor;
+pub mod tokenizer;
 
 pub use device::Device;
 pub use error::{Error, Result};
