@@ -137,8 +137,11 @@ fn pooling_gpu_matches_cpu_on_odd_shapes() {
         let (b, t) = (1 + rng.below(4), 1 + rng.below(9));
         let x = rng.vec(b * t * d, -2.0, 2.0);
         // Left-aligned masks of random length, one row possibly all padding.
-        let mask: Vec<f32> =
-            (0..b).flat_map(|_| { let len = rng.below(t + 1); (0..t).map(move |i| (i < len) as u8 as f32) }).collect();
+        let mut mask = Vec::with_capacity(b * t);
+        for _ in 0..b {
+            let len = rng.below(t + 1);
+            mask.extend((0..t).map(|i| if i < len { 1.0f32 } else { 0.0 }));
+        }
         gpu_vs_cpu(&format!("mean_pool [{b}, {t}, {d}]"), 1e-6, 1e-5, |dev| {
             ops::mean_pool(&f32s(dev, &[b, t, d], &x), &f32s(dev, &[b, t], &mask)).unwrap()
         });
@@ -244,6 +247,7 @@ fn bad_inputs_are_typed_errors_and_the_device_still_works() {
         let w = f32s(&Device::Cpu, &[4], &[1.0; 4]);
         assert_eq!(code(ops::rms_norm(&x, &w, 1e-5)), "DEVICE_MISMATCH");
         let pos = Tensor::from_u32(&Device::Cpu, &[2], &[0, 1]).unwrap();
-        assert_eq!(code(ops::rope(&x.reshape(&[2, 1, 4]).unwrap(), &pos, 1e4, 4, 1.0, RopeStyle::Neox)), "DEVICE_MISMATCH");
+        let x3 = x.reshape(&[2, 1, 4]).unwrap();
+        assert_eq!(code(ops::rope(&x3, &pos, 1e4, 4, 1.0, RopeStyle::Neox)), "DEVICE_MISMATCH");
     }
 }

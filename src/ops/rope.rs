@@ -37,7 +37,14 @@ fn frequencies(base: f32, rope_dim: usize, freq_scale: f32) -> Vec<f32> {
         .collect()
 }
 
-fn check(op: &'static str, x: &Tensor, positions: &Tensor, base: f32, rope_dim: usize, freq_scale: f32) -> Result<[usize; 3]> {
+fn check(
+    op: &'static str,
+    x: &Tensor,
+    positions: &Tensor,
+    base: f32,
+    rope_dim: usize,
+    freq_scale: f32,
+) -> Result<[usize; 3]> {
     same_device(op, x.device(), &[positions])?;
     x.expect_dtype(op, DType::F32)?;
     positions.expect_dtype(op, DType::U32)?;
@@ -53,7 +60,7 @@ fn check(op: &'static str, x: &Tensor, positions: &Tensor, base: f32, rope_dim: 
     if positions.shape() != [m] {
         return Err(Error::shape(op, [m], positions.shape()));
     }
-    if rope_dim == 0 || rope_dim % 2 != 0 || rope_dim > head_dim {
+    if rope_dim == 0 || !rope_dim.is_multiple_of(2) || rope_dim > head_dim {
         return Err(Error::invalid(op, format!("rope_dim must be even and in 2..={head_dim}, got {rope_dim}")));
     }
     if !(base.is_finite() && base > 0.0 && freq_scale.is_finite() && freq_scale > 0.0) {
@@ -78,13 +85,12 @@ pub fn rope(
     let freqs = frequencies(base, rope_dim, freq_scale);
     if let Some(g) = x.device().gpu_context() {
         let out = Tensor::gpu_uninit(x.device(), op, x.shape(), DType::F32)?;
-        // A dedicated buffer, not a pooled one: a pooled upload could be overwritten by a later queued write
-        // before this step's encoder runs.
-        let table = g.upload_static(op, bytemuck::cast_slice(&freqs))?;
-        let params =
-            Params { n: x.elem_count() as u32, heads: heads as u32, head_dim: head_dim as u32, rope_dim: rope_dim as u32 };
+        // rope_dim/2 floats per call, from the pool (uploads are ordered after recorded work, so reuse is safe).
+        let table = g.upload(op, bytemuck::cast_slice(&freqs))?;
+        let (n, heads, head_dim, rope_dim) = (x.elem_count() as u32, heads as u32, head_dim as u32, rope_dim as u32);
+        let params = Params { n, heads, head_dim, rope_dim };
         let bufs =
-            [whole(x.gpu_buffer(op)?), whole(positions.gpu_buffer(op)?), whole(&table), whole(out.gpu_buffer(op)?)];
+            [whole(x.gpu_buffer(op)?), whole(positions.gpu_buffer(op)?), whole(table.buffer()), whole(out.gpu_buffer(op)?)];
         let k = Kernel::new("rope", op, Defines::new().u32("WG", WG).flag("NEOX", style == RopeStyle::Neox));
         let wg = grid(params.n.div_ceil(WG), g.limits().max_compute_workgroups_per_dimension);
         g.dispatch(&k, bytemuck::bytes_of(&params), &bufs, wg)?;
