@@ -55,7 +55,7 @@ def activations():
     g, u = f32((4, 5), -8, 8), f32((4, 5))
     g64 = g.astype(np.float64)
     put("silu.gate", g), put("silu.up", u), put("silu.out", g64 / (1 + np.exp(-g64)) * u)
-    x = np.concatenate([np.linspace(-6, 6, 49), rng.uniform(-10, 10, 16)]).astype(np.float32)
+    x = np.concatenate([np.linspace(-6, 6, 481), rng.uniform(-10, 10, 16)]).astype(np.float32)
     x64 = x.astype(np.float64)
     put("gelu.x", x), put("gelu.out", 0.5 * x64 * (1 + erf(x64 / np.sqrt(2)))), put("erf.out", erf(x64))
 

@@ -58,6 +58,7 @@ fn cpu_matches_numpy_golden_values() {
     all_close("silu_mul", &out, g.vals("silu.out"), 1e-6, 1e-6);
     all_close("gelu", &host(ops::gelu(&g.tensor("gelu.x")).unwrap()), g.vals("gelu.out"), 1e-6, 0.0);
     let erf: Vec<f32> = g.vals("gelu.x").iter().map(|&v| ops::erf(v)).collect();
+    eprintln!("erf: max |error| vs scipy {:.2e}", max_abs(&erf, g.vals("erf.out")));
     all_close("erf vs scipy", &erf, g.vals("erf.out"), 1e-6, 0.0);
     let out = host(ops::mean_pool(&g.tensor("pool.x"), &g.tensor("pool.mask")).unwrap());
     all_close("mean_pool", &out, g.vals("pool.out"), 1e-6, 1e-6);
@@ -75,8 +76,14 @@ fn cpu_matches_numpy_golden_values() {
 /// Runs `f` on the GPU and on the CPU and compares; `None` when this machine has no GPU.
 fn gpu_vs_cpu(what: &str, atol: f32, rtol: f32, f: impl Fn(&Device) -> Tensor) -> Option<()> {
     let gpu = gpu()?;
-    all_close(what, &host(f(&gpu)), &host(f(&Device::Cpu)), atol, rtol);
+    let (got, want) = (host(f(&gpu)), host(f(&Device::Cpu)));
+    eprintln!("{what}: max |gpu - cpu| {:.2e}", max_abs(&got, &want));
+    all_close(what, &got, &want, atol, rtol);
     Some(())
+}
+
+fn max_abs(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[test]
@@ -99,6 +106,19 @@ fn row_ops_gpu_match_cpu_on_odd_shapes() {
         gpu_vs_cpu(&tag("softmax"), 1e-6, 1e-4, |dev| ops::softmax(&f32s(dev, &shape, &logits)).unwrap());
         gpu_vs_cpu(&tag("l2_normalize"), 1e-6, 1e-5, |dev| ops::l2_normalize(&f32s(dev, &shape, &x)).unwrap());
     }
+}
+
+/// More rows than one dispatch dimension allows (65535): the grid splits over x and y and every row is reached.
+#[test]
+fn row_ops_cover_rows_past_one_grid_dimension() {
+    let mut rng = Rng::new(17);
+    let (rows, d) = (65_537, 3);
+    let x = rng.vec(rows * d, -3.0, 3.0);
+    let w = rng.vec(d, -1.0, 1.0);
+    gpu_vs_cpu("rms_norm [65537, 3]", 1e-5, 1e-5, |dev| {
+        ops::rms_norm(&f32s(dev, &[rows, d], &x), &f32s(dev, &[d], &w), 1e-6).unwrap()
+    });
+    gpu_vs_cpu("softmax [65537, 3]", 1e-6, 1e-5, |dev| ops::softmax(&f32s(dev, &[rows, d], &x)).unwrap());
 }
 
 #[test]
