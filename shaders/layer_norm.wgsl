@@ -40,18 +40,21 @@ fn layer_norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
         return;
     }
     let base = row * p.d;
+    // Work around the row's first element: with a large common offset, x - shift is exact and the mean of the
+    // differences keeps the digits that an f32 mean near the offset would round away.
+    let shift = x[base];
     var acc = 0.0;
     for (var i = lid; i < p.d; i = i + WG) {
-        acc = acc + x[base + i];
+        acc = acc + (x[base + i] - shift);
     }
     let mean = reduce_sum(lid, acc) / f32(p.d);
     var sq = 0.0;
     for (var i = lid; i < p.d; i = i + WG) {
-        let c = x[base + i] - mean;
+        let c = (x[base + i] - shift) - mean;
         sq = sq + c * c;
     }
     let inv = 1.0 / sqrt(reduce_sum(lid, sq) / f32(p.d) + p.eps);
     for (var i = lid; i < p.d; i = i + WG) {
-        out[base + i] = (x[base + i] - mean) * inv * w[i] + b[i];
+        out[base + i] = ((x[base + i] - shift) - mean) * inv * w[i] + b[i];
     }
 }

@@ -102,6 +102,12 @@ fn row_ops_gpu_match_cpu_on_odd_shapes() {
         gpu_vs_cpu(&tag("layer_norm"), 2e-5, 1e-5, |dev| {
             ops::layer_norm(&f32s(dev, &shape, &x), &f32s(dev, &[d], &w), &f32s(dev, &[d], &b), 1e-12).unwrap()
         });
+        // A large common offset: a one-pass E[x^2] - E[x]^2 variance would lose most digits here, and an f32 mean
+        // near 300 alone costs ~1e-5 (the kernel centres on the row's first element).
+        let shifted: Vec<f32> = x.iter().map(|v| v + 300.0).collect();
+        gpu_vs_cpu(&tag("layer_norm +300"), 2e-6, 1e-5, |dev| {
+            ops::layer_norm(&f32s(dev, &shape, &shifted), &f32s(dev, &[d], &w), &f32s(dev, &[d], &b), 1e-5).unwrap()
+        });
         let logits: Vec<f32> = x.iter().map(|v| v * 8.0 + 500.0).collect();
         gpu_vs_cpu(&tag("softmax"), 1e-6, 1e-4, |dev| ops::softmax(&f32s(dev, &shape, &logits)).unwrap());
         gpu_vs_cpu(&tag("l2_normalize"), 1e-6, 1e-5, |dev| ops::l2_normalize(&f32s(dev, &shape, &x)).unwrap());

@@ -1,6 +1,7 @@
 //! LayerNorm over the last dimension with the biased variance, as BERT and `torch.nn.LayerNorm` compute it
 //! (Ba et al. 2016): `(x - mean) / sqrt(var + eps) * w + b`. Two passes (mean, then variance around it) rather
-//! than `E[x^2] - E[x]^2`, which cancels catastrophically when |mean| >> std.
+//! than `E[x^2] - E[x]^2`, which cancels catastrophically when |mean| >> std; the kernel also centres
+//! each row on its first element so the f32 mean does not round away the digits that matter.
 
 use super::rms_norm::{check_channel, check_eps, cpu_rows, dispatch_rows, rows_of};
 use crate::error::Result;

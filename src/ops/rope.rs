@@ -81,7 +81,7 @@ pub fn rope(
     style: RopeStyle,
 ) -> Result<Tensor> {
     let op = "rope";
-    let [m, heads, head_dim] = check(op, x, positions, base, rope_dim, freq_scale)?;
+    let [_, heads, head_dim] = check(op, x, positions, base, rope_dim, freq_scale)?;
     let freqs = frequencies(base, rope_dim, freq_scale);
     if let Some(g) = x.device().gpu_context() {
         let out = Tensor::gpu_uninit(x.device(), op, x.shape(), DType::F32)?;
@@ -96,9 +96,15 @@ pub fn rope(
         g.dispatch(&k, bytemuck::bytes_of(&params), &bufs, wg)?;
         return Ok(out);
     }
-    let xs: Vec<f32> = x.cpu_f32(op)?.iter().copied().collect();
+    rope_cpu(x, positions, &freqs, [heads, head_dim, rope_dim], style)
+}
+
+/// The reference: the same f32 theta as the kernel, with the host's correctly range-reduced sin and cos.
+fn rope_cpu(x: &Tensor, positions: &Tensor, freqs: &[f32], dims: [usize; 3], style: RopeStyle) -> Result<Tensor> {
+    let op = "rope";
+    let [heads, head_dim, rope_dim] = dims;
     let pos: Vec<u32> = positions.cpu_u32(op)?.iter().copied().collect();
-    let mut out = xs.clone();
+    let mut out: Vec<f32> = x.cpu_f32(op)?.iter().copied().collect();
     for (head, chunk) in out.chunks_exact_mut(head_dim).enumerate() {
         let p = pos[head / heads] as f32;
         for (i, &f) in freqs.iter().enumerate() {
@@ -112,6 +118,5 @@ pub fn rope(
             chunk[b] = x0 * sin + x1 * cos;
         }
     }
-    debug_assert_eq!(out.len(), m * heads * head_dim);
     Tensor::from_f32(x.device(), x.shape(), &out)
 }
