@@ -89,8 +89,8 @@ pub fn rope(
         let table = g.upload(op, bytemuck::cast_slice(&freqs))?;
         let (n, heads, head_dim, rope_dim) = (x.elem_count() as u32, heads as u32, head_dim as u32, rope_dim as u32);
         let params = Params { n, heads, head_dim, rope_dim };
-        let bufs =
-            [whole(x.gpu_buffer(op)?), whole(positions.gpu_buffer(op)?), whole(table.buffer()), whole(out.gpu_buffer(op)?)];
+        let (xb, pb, ob) = (x.gpu_buffer(op)?, positions.gpu_buffer(op)?, out.gpu_buffer(op)?);
+        let bufs = [whole(xb), whole(pb), whole(table.buffer()), whole(ob)];
         let k = Kernel::new("rope", op, Defines::new().u32("WG", WG).flag("NEOX", style == RopeStyle::Neox));
         let wg = grid(params.n.div_ceil(WG), g.limits().max_compute_workgroups_per_dimension);
         g.dispatch(&k, bytemuck::bytes_of(&params), &bufs, wg)?;
