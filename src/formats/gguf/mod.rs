@@ -25,9 +25,19 @@ const MAX_KVS: u64 = 1 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum GgufError {
     #[error("GGUF truncated: {what} needs bytes {start}..{end} but the input has {len} bytes")]
-    Truncated { what: String, start: u64, end: u64, len: u64 },
+    Truncated {
+        what: String,
+        start: u64,
+        end: u64,
+        len: u64,
+    },
     #[error("tensor {name}: data {start}..{end} past end of file ({len} bytes)")]
-    TensorPastEnd { name: String, start: u64, end: u64, len: u64 },
+    TensorPastEnd {
+        name: String,
+        start: u64,
+        end: u64,
+        len: u64,
+    },
     #[error("not a GGUF file: magic {0:02x?} (expected \"GGUF\")")]
     BadMagic([u8; 4]),
     #[error("unsupported GGUF version {0} (supported: 2, 3)")]
@@ -35,9 +45,19 @@ pub enum GgufError {
     #[error("GGUF metadata key {0} is missing")]
     MissingKey(String),
     #[error("GGUF metadata key {key}: expected {expected}, found {found}")]
-    WrongType { key: String, expected: &'static str, found: String },
-    #[error("tensor {tensor}: ggml type {type_name} (id {type_id}) is not supported (supported: F32, F16, Q8_0, Q4_0, Q4_1)")]
-    UnsupportedQuant { tensor: String, type_id: u32, type_name: &'static str },
+    WrongType {
+        key: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error(
+        "tensor {tensor}: ggml type {type_name} (id {type_id}) is not supported (supported: F32, F16, Q8_0, Q4_0, Q4_1)"
+    )]
+    UnsupportedQuant {
+        tensor: String,
+        type_id: u32,
+        type_name: &'static str,
+    },
     #[error("GGUF has no tensor named {0}")]
     MissingTensor(String),
     #[error("invalid GGUF: {0}")]
@@ -93,19 +113,33 @@ impl GgufHeader {
         let n_tensors = c.u64(&|| "tensor count".into())?;
         let n_kv = c.u64(&|| "metadata count".into())?;
         if n_tensors > MAX_TENSORS || n_kv > MAX_KVS {
-            return Err(GgufError::Invalid(format!("absurd counts: {n_tensors} tensors, {n_kv} metadata entries")));
+            return Err(GgufError::Invalid(format!(
+                "absurd counts: {n_tensors} tensors, {n_kv} metadata entries"
+            )));
         }
         let (metadata, index) = parse_metadata(&mut c, n_kv)?;
         let alignment = match metadata_lookup(&metadata, &index, "general.alignment") {
             None => DEFAULT_ALIGNMENT,
             Some(v) => match v.as_integer() {
                 Some(a) if a > 0 && a <= 1 << 16 && (a as u64).is_power_of_two() => a as u64,
-                _ => return Err(GgufError::Invalid(format!("general.alignment {v:?} is not a power of two"))),
+                _ => {
+                    return Err(GgufError::Invalid(format!(
+                        "general.alignment {v:?} is not a power of two"
+                    )));
+                }
             },
         };
         let (tensors, tensor_index) = parse_tensor_infos(&mut c, n_tensors, alignment)?;
         let data_offset = (c.pos as u64).div_ceil(alignment) * alignment;
-        Ok(GgufHeader { version, metadata, index, tensors, tensor_index, alignment, data_offset })
+        Ok(GgufHeader {
+            version,
+            metadata,
+            index,
+            tensors,
+            tensor_index,
+            alignment,
+            data_offset,
+        })
     }
 
     /// The raw metadata value of `key`, if present.
@@ -129,7 +163,11 @@ impl GgufHeader {
 
     /// End of the last tensor's data: the minimum file length this header implies.
     pub fn data_end(&self) -> u64 {
-        self.tensors.iter().map(|t| self.tensor_range(t).end).max().unwrap_or(self.data_offset)
+        self.tensors
+            .iter()
+            .map(|t| self.tensor_range(t).end)
+            .max()
+            .unwrap_or(self.data_offset)
     }
 
     /// Checks every tensor's data lies inside a file of `file_len` bytes.
@@ -137,15 +175,29 @@ impl GgufHeader {
         for t in &self.tensors {
             let r = self.tensor_range(t);
             if r.end > file_len {
-                return Err(GgufError::TensorPastEnd { name: t.name.clone(), start: r.start, end: r.end, len: file_len });
+                return Err(GgufError::TensorPastEnd {
+                    name: t.name.clone(),
+                    start: r.start,
+                    end: r.end,
+                    len: file_len,
+                });
             }
         }
         Ok(())
     }
 
-    fn typed<'s, T>(&'s self, key: &str, expected: &'static str, f: impl Fn(&'s Value) -> Option<T>) -> Result<T, GgufError> {
+    fn typed<'s, T>(
+        &'s self,
+        key: &str,
+        expected: &'static str,
+        f: impl Fn(&'s Value) -> Option<T>,
+    ) -> Result<T, GgufError> {
         let v = self.get(key).ok_or_else(|| GgufError::MissingKey(key.to_string()))?;
-        f(v).ok_or_else(|| GgufError::WrongType { key: key.to_string(), expected, found: describe(v) })
+        f(v).ok_or_else(|| GgufError::WrongType {
+            key: key.to_string(),
+            expected,
+            found: describe(v),
+        })
     }
 
     /// A u32 (or any integer type whose value fits a u32: converters vary between u32 and i32).
@@ -172,17 +224,38 @@ impl GgufHeader {
     }
 
     pub fn get_str(&self, key: &str) -> Result<&str, GgufError> {
-        self.typed(key, "string", |v| if let Value::String(s) = v { Some(s.as_str()) } else { None })
+        self.typed(key, "string", |v| {
+            if let Value::String(s) = v {
+                Some(s.as_str())
+            } else {
+                None
+            }
+        })
     }
 
     /// The elements of an array value (any element type).
     pub fn get_array(&self, key: &str) -> Result<&[Value], GgufError> {
-        self.typed(key, "array", |v| if let Value::Array(_, items) = v { Some(items.as_slice()) } else { None })
+        self.typed(key, "array", |v| {
+            if let Value::Array(_, items) = v {
+                Some(items.as_slice())
+            } else {
+                None
+            }
+        })
     }
 
     pub fn get_str_array(&self, key: &str) -> Result<Vec<&str>, GgufError> {
         self.typed(key, "array of string", |v| match v {
-            Value::Array(8, items) => items.iter().map(|s| if let Value::String(s) = s { Some(s.as_str()) } else { None }).collect(),
+            Value::Array(8, items) => items
+                .iter()
+                .map(|s| {
+                    if let Value::String(s) = s {
+                        Some(s.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
             _ => None,
         })
     }
@@ -190,14 +263,20 @@ impl GgufHeader {
     /// An integer array (any integer element type) as i64 values.
     pub fn get_i64_array(&self, key: &str) -> Result<Vec<i64>, GgufError> {
         self.typed(key, "array of integer", |v| match v {
-            Value::Array(_, items) => items.iter().map(|x| x.as_integer().and_then(|i| i64::try_from(i).ok())).collect(),
+            Value::Array(_, items) => items
+                .iter()
+                .map(|x| x.as_integer().and_then(|i| i64::try_from(i).ok()))
+                .collect(),
             _ => None,
         })
     }
 
     pub fn get_f32_array(&self, key: &str) -> Result<Vec<f32>, GgufError> {
         self.typed(key, "array of f32", |v| match v {
-            Value::Array(6, items) => items.iter().map(|x| if let Value::F32(f) = *x { Some(f) } else { None }).collect(),
+            Value::Array(6, items) => items
+                .iter()
+                .map(|x| if let Value::F32(f) = *x { Some(f) } else { None })
+                .collect(),
             _ => None,
         })
     }
@@ -210,7 +289,11 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn metadata_lookup<'a>(metadata: &'a [(String, Value)], index: &HashMap<String, usize>, key: &str) -> Option<&'a Value> {
+fn metadata_lookup<'a>(
+    metadata: &'a [(String, Value)],
+    index: &HashMap<String, usize>,
+    key: &str,
+) -> Option<&'a Value> {
     index.get(key).map(|&i| &metadata[i].1)
 }
 
@@ -221,7 +304,12 @@ fn parse_metadata(c: &mut Cursor<'_>, n_kv: u64) -> Result<Metadata, GgufError> 
     if n_kv.saturating_mul(12) > c.remaining() {
         let start = c.pos as u64;
         let len = start + c.remaining();
-        return Err(GgufError::Truncated { what: format!("{n_kv} metadata entries"), start, end: start + n_kv * 12, len });
+        return Err(GgufError::Truncated {
+            what: format!("{n_kv} metadata entries"),
+            start,
+            end: start + n_kv * 12,
+            len,
+        });
     }
     let mut metadata = Vec::with_capacity(n_kv as usize);
     let mut index = HashMap::with_capacity(n_kv as usize);
@@ -237,12 +325,21 @@ fn parse_metadata(c: &mut Cursor<'_>, n_kv: u64) -> Result<Metadata, GgufError> 
     Ok((metadata, index))
 }
 
-fn parse_tensor_infos(c: &mut Cursor<'_>, n: u64, alignment: u64) -> Result<(Vec<TensorInfo>, HashMap<String, usize>), GgufError> {
+fn parse_tensor_infos(
+    c: &mut Cursor<'_>,
+    n: u64,
+    alignment: u64,
+) -> Result<(Vec<TensorInfo>, HashMap<String, usize>), GgufError> {
     // Each info needs at least 8 (name) + 4 (n_dims) + 4 (type) + 8 (offset) bytes.
     if n.saturating_mul(24) > c.remaining() {
         let start = c.pos as u64;
         let len = start + c.remaining();
-        return Err(GgufError::Truncated { what: format!("{n} tensor infos"), start, end: start + n * 24, len });
+        return Err(GgufError::Truncated {
+            what: format!("{n} tensor infos"),
+            start,
+            end: start + n * 24,
+            len,
+        });
     }
     let mut tensors = Vec::with_capacity(n as usize);
     let mut index = HashMap::with_capacity(n as usize);
@@ -275,7 +372,10 @@ impl Gguf<memmap2::Mmap> {
     /// Memory-maps and parses a file (native only); the map lives as long as the returned value.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, GgufError> {
         let path = path.as_ref();
-        let io = |e: std::io::Error| GgufError::Io { path: path.display().to_string(), msg: e.to_string() };
+        let io = |e: std::io::Error| GgufError::Io {
+            path: path.display().to_string(),
+            msg: e.to_string(),
+        };
         let file = std::fs::File::open(path).map_err(io)?;
         // SAFETY: the map is read-only; like every mmap reader we assume the file is not truncated while open.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
@@ -298,7 +398,12 @@ impl<B: AsRef<[u8]>> Gguf<B> {
         let r = self.header.tensor_range(info);
         // In range: checked by `check_file_len` at construction.
         let data = &self.bytes.as_ref()[r.start as usize..r.end as usize];
-        Ok(TensorRef { name: &info.name, dims: &info.dims, qtype, data })
+        Ok(TensorRef {
+            name: &info.name,
+            dims: &info.dims,
+            qtype,
+            data,
+        })
     }
 
     /// The whole file's bytes.

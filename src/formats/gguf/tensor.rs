@@ -107,7 +107,9 @@ impl TensorInfo {
         let what = || format!("tensor info {name}");
         let n_dims = c.u32(&what)?;
         if n_dims == 0 || n_dims > MAX_DIMS {
-            return Err(GgufError::Invalid(format!("tensor {name}: {n_dims} dimensions (1..={MAX_DIMS} allowed)")));
+            return Err(GgufError::Invalid(format!(
+                "tensor {name}: {n_dims} dimensions (1..={MAX_DIMS} allowed)"
+            )));
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
@@ -117,12 +119,22 @@ impl TensorInfo {
         let offset = c.u64(&what)?;
         let byte_size = data_size(&name, &dims, type_id)?;
         if offset % alignment != 0 {
-            return Err(GgufError::Invalid(format!("tensor {name}: offset {offset} not aligned to {alignment}")));
+            return Err(GgufError::Invalid(format!(
+                "tensor {name}: offset {offset} not aligned to {alignment}"
+            )));
         }
         if offset.checked_add(byte_size).is_none() {
-            return Err(GgufError::Invalid(format!("tensor {name}: offset {offset} + size {byte_size} overflows")));
+            return Err(GgufError::Invalid(format!(
+                "tensor {name}: offset {offset} + size {byte_size} overflows"
+            )));
         }
-        Ok(TensorInfo { name, dims, type_id, offset, byte_size })
+        Ok(TensorInfo {
+            name,
+            dims,
+            type_id,
+            offset,
+            byte_size,
+        })
     }
 
     /// Number of elements.
@@ -152,14 +164,16 @@ impl TensorInfo {
 /// Byte size of a tensor, rejecting unknown types, overflow and rows that do not fill whole blocks.
 fn data_size(name: &str, dims: &[u64], type_id: u32) -> Result<u64, GgufError> {
     let Some((type_name, block, type_size)) = ggml_type_traits(type_id) else {
-        return Err(GgufError::Invalid(format!("tensor {name}: unknown ggml type id {type_id}")));
+        return Err(GgufError::Invalid(format!(
+            "tensor {name}: unknown ggml type id {type_id}"
+        )));
     };
     let n = dims
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n < 1 << 48)
         .ok_or_else(|| GgufError::Invalid(format!("tensor {name}: absurd dims {dims:?}")))?;
-    if dims[0] % block != 0 {
+    if !dims[0].is_multiple_of(block) {
         return Err(GgufError::Invalid(format!(
             "tensor {name}: row length {} is not a multiple of the {type_name} block size {block}",
             dims[0]

@@ -118,9 +118,14 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn take(&mut self, n: u64, what: &dyn Fn() -> String) -> Result<&'a [u8], GgufError> {
         let start = self.pos as u64;
-        let end = start.checked_add(n).unwrap_or(u64::MAX);
+        let end = start.saturating_add(n);
         if end > self.bytes.len() as u64 {
-            return Err(GgufError::Truncated { what: what(), start, end, len: self.bytes.len() as u64 });
+            return Err(GgufError::Truncated {
+                what: what(),
+                start,
+                end,
+                len: self.bytes.len() as u64,
+            });
         }
         self.pos = end as usize;
         Ok(&self.bytes[start as usize..end as usize])
@@ -147,7 +152,12 @@ impl<'a> Cursor<'a> {
         if len > self.remaining() {
             let start = self.pos as u64;
             let end = start.saturating_add(len);
-            return Err(GgufError::Truncated { what: what(), start, end, len: self.bytes.len() as u64 });
+            return Err(GgufError::Truncated {
+                what: what(),
+                start,
+                end,
+                len: self.bytes.len() as u64,
+            });
         }
         let raw = self.take(len, what)?;
         String::from_utf8(raw.to_vec()).map_err(|_| GgufError::Invalid(format!("{}: string is not UTF-8", what())))
@@ -166,7 +176,12 @@ impl<'a> Cursor<'a> {
             7 => match self.array::<1>(what)?[0] {
                 0 => Value::Bool(false),
                 1 => Value::Bool(true),
-                b => return Err(GgufError::Invalid(format!("{}: bool byte {b} is neither 0 nor 1", what()))),
+                b => {
+                    return Err(GgufError::Invalid(format!(
+                        "{}: bool byte {b} is neither 0 nor 1",
+                        what()
+                    )));
+                }
             },
             8 => Value::String(self.string(what)?),
             9 => self.array_value(what, depth)?,
@@ -179,12 +194,18 @@ impl<'a> Cursor<'a> {
 
     fn array_value(&mut self, what: &dyn Fn() -> String, depth: usize) -> Result<Value, GgufError> {
         if depth >= MAX_ARRAY_DEPTH {
-            return Err(GgufError::Invalid(format!("{}: arrays nested deeper than {MAX_ARRAY_DEPTH}", what())));
+            return Err(GgufError::Invalid(format!(
+                "{}: arrays nested deeper than {MAX_ARRAY_DEPTH}",
+                what()
+            )));
         }
         let elem = self.u32(what)?;
         let count = self.u64(what)?;
         if elem > 12 {
-            return Err(GgufError::Invalid(format!("{}: unknown array element type {elem}", what())));
+            return Err(GgufError::Invalid(format!(
+                "{}: unknown array element type {elem}",
+                what()
+            )));
         }
         // Reject counts the remaining bytes cannot hold before reserving memory for them.
         let need = count.saturating_mul(min_encoded_size(elem));
