@@ -6,9 +6,9 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Error, Result};
-use crate::gpu::{grid, whole, Defines, Kernel};
+use crate::gpu::{Defines, Kernel, grid, whole};
 use crate::ops::WG;
-use crate::tensor::{same_device, DType, Tensor};
+use crate::tensor::{DType, Tensor, same_device};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]

@@ -23,9 +23,7 @@ pub fn layer_norm(x: &Tensor, w: &Tensor, b: &Tensor, eps: f32) -> Result<Tensor
         let mean = row.iter().map(|&v| v as f64).sum::<f64>() / d as f64;
         let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / d as f64;
         let inv = 1.0 / (var + eps as f64).sqrt();
-        out.extend(
-            row.iter().zip(ws.iter().zip(&bs)).map(|(&v, (&g, &c))| ((v as f64 - mean) * inv) as f32 * g + c),
-        );
+        out.extend(row.iter().zip(ws.iter().zip(&bs)).map(|(&v, (&g, &c))| ((v as f64 - mean) * inv) as f32 * g + c));
     }
     Tensor::from_f32(x.device(), x.shape(), &out)
 }

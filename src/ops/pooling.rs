@@ -6,9 +6,9 @@ use bytemuck::{Pod, Zeroable};
 
 use super::rms_norm::{cpu_rows, dispatch_rows, rows_of};
 use crate::error::{Error, Result};
-use crate::gpu::{grid, whole, Defines, Kernel};
+use crate::gpu::{Defines, Kernel, grid, whole};
 use crate::ops::WG;
-use crate::tensor::{same_device, DType, Tensor};
+use crate::tensor::{DType, Tensor, same_device};
 
 /// sentence-transformers clamps the token count with this, so an all-padding row pools to zeros, not NaN.
 const MASK_SUM_MIN: f32 = 1e-9;

@@ -5,8 +5,8 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Error, Result};
-use crate::gpu::{grid, whole, Defines, Kernel};
-use crate::tensor::{same_device, DType, Tensor};
+use crate::gpu::{Defines, Kernel, grid, whole};
+use crate::tensor::{DType, Tensor, same_device};
 
 /// Threads per workgroup of the row-reduction kernels, passed to their shaders as `WG` (a power of two, since
 /// the tree reduction halves its stride). 128 covers d = 576 in 5 strided steps without idling many threads

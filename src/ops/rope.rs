@@ -7,9 +7,9 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Error, Result};
-use crate::gpu::{grid, whole, Defines, Kernel};
+use crate::gpu::{Defines, Kernel, grid, whole};
 use crate::ops::WG;
-use crate::tensor::{same_device, DType, Tensor};
+use crate::tensor::{DType, Tensor, same_device};
 
 /// Which dims form a rotated pair (llama.cpp's rope type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
