@@ -164,6 +164,35 @@ impl Tensor {
         }
     }
 
+    /// The tensor viewed as [rows, cols] stacked `n` times: [n * rows, cols].
+    pub fn repeat_rows(&self, n: usize) -> Result<Tensor> {
+        let op = "repeat_rows";
+        let (rows, cols) = self.rows_cols();
+        if n == 0 {
+            return Err(Error::Empty { op, what: "zero repeats" });
+        }
+        let shape = [n * rows, cols];
+        match &self.storage {
+            Storage::Cpu(CpuStorage::F32(a)) => {
+                let flat: Vec<f32> = a.iter().copied().collect();
+                Tensor::from_f32(&Device::Cpu, &shape, &flat.repeat(n))
+            }
+            Storage::Cpu(CpuStorage::U32(a)) => {
+                let flat: Vec<u32> = a.iter().copied().collect();
+                Tensor::from_u32(&Device::Cpu, &shape, &flat.repeat(n))
+            }
+            Storage::Gpu(b) => {
+                let out = Tensor::gpu_uninit(&self.device, op, &shape, self.dtype)?;
+                let g = self.device.gpu_context().ok_or(Error::DeviceMismatch { op })?;
+                let bytes = (rows * cols * 4) as u64;
+                for i in 0..n as u64 {
+                    g.copy(b.buffer(), 0, out.gpu_buffer(op)?, i * bytes, bytes);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// `(rows, cols)` of a tensor viewed as a matrix over its last dimension.
     pub fn rows_cols(&self) -> (usize, usize) {
         let cols = *self.shape.last().unwrap_or(&1);
