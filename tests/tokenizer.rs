@@ -193,3 +193,68 @@ fn chat_template_hf_features() {
     assert_eq!(e.code(), "INVALID_ARGUMENT");
     assert!(ChatTemplate::new("{% for %}", "", "").is_err());
 }
+
+/// A GGUF with only string metadata (no tensors), for the tokenizer's error paths.
+fn gguf_with(kvs: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = b"GGUF".to_vec();
+    b.extend(3u32.to_le_bytes());
+    b.extend(0u64.to_le_bytes());
+    b.extend((kvs.len() as u64).to_le_bytes());
+    for (k, v) in kvs {
+        for s in [k, v] {
+            b.extend((s.len() as u64).to_le_bytes());
+            b.extend(s.as_bytes());
+            if std::ptr::eq(s, k) {
+                b.extend(8u32.to_le_bytes());
+            }
+        }
+    }
+    b
+}
+
+#[test]
+fn unsupported_metadata_is_a_typed_error() {
+    let code = |kvs: &[(&str, &str)]| {
+        let bytes = gguf_with(kvs);
+        let g = Gguf::parse(&bytes).unwrap();
+        Tokenizer::from_gguf(&g).err().map(|e| (e.code(), e.to_string()))
+    };
+    let (c, msg) = code(&[("tokenizer.ggml.model", "llama")]).unwrap();
+    assert_eq!(c, "INVALID_ARGUMENT");
+    assert!(msg.contains("llama"), "{msg}");
+    let (c, msg) = code(&[("tokenizer.ggml.model", "gpt2"), ("tokenizer.ggml.pre", "no-such-pre")]).unwrap();
+    assert!(c == "INVALID_ARGUMENT" && msg.contains("no-such-pre"), "{msg}");
+    let (c, msg) = code(&[("tokenizer.ggml.model", "gpt2"), ("tokenizer.ggml.pre", "smollm")]).unwrap();
+    assert!(
+        c == "GGUF_MISSING_KEY" && msg.contains("tokenizer.ggml.tokens"),
+        "{msg}"
+    );
+    let (c, _) = code(&[("tokenizer.ggml.model", "gpt2"), ("tokenizer.ggml.tokens", "x")]).unwrap();
+    assert_eq!(c, "GGUF_WRONG_TYPE");
+    let bytes = gguf_with(&[("tokenizer.ggml.model", "gpt2")]);
+    let e = ChatTemplate::from_gguf(&Gguf::parse(&bytes).unwrap()).err().unwrap();
+    assert_eq!(e.code(), "GGUF_MISSING_KEY");
+}
+
+/// Not a benchmark: prints load and encode speed so regressions are visible in the test log.
+#[test]
+fn timing_report() {
+    let t0 = std::time::Instant::now();
+    let g = Gguf::open(model_path()).unwrap();
+    let t1 = std::time::Instant::now();
+    let tok = Tokenizer::from_gguf(&g).unwrap();
+    let t2 = std::time::Instant::now();
+    let text = "The quick brown fox jumps over the lazy dog 1234. Café 日本語 🦀\n".repeat(2000);
+    let ids = tok.encode(&text, false, true).unwrap();
+    let t3 = std::time::Instant::now();
+    println!(
+        "gguf open+parse {:.1} ms, tokenizer build {:.1} ms, encode {} bytes -> {} ids in {:.1} ms ({:.2} MB/s)",
+        (t1 - t0).as_secs_f64() * 1e3,
+        (t2 - t1).as_secs_f64() * 1e3,
+        text.len(),
+        ids.len(),
+        (t3 - t2).as_secs_f64() * 1e3,
+        text.len() as f64 / (t3 - t2).as_secs_f64() / 1e6
+    );
+    assert_eq!(tok.decode(&ids).unwrap(), text);
+}

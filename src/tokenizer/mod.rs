@@ -9,7 +9,7 @@ mod stream;
 
 pub use stream::StreamDecoder;
 
-use crate::formats::gguf::GgufHeader;
+use crate::formats::gguf::{GgufError, GgufHeader};
 use crate::{Error, Result};
 use tokenizers::models::bpe::{BPE, Vocab};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
@@ -48,45 +48,33 @@ impl Tokenizer {
     pub fn from_gguf(h: &GgufHeader) -> Result<Tokenizer> {
         let model = h.get_str("tokenizer.ggml.model")?;
         if model != "gpt2" {
-            return Err(Error::invalid(
-                OP,
-                format!("tokenizer.ggml.model = {model:?} is not supported (only \"gpt2\")"),
-            ));
+            let msg = format!("tokenizer.ggml.model = {model:?} is not supported (only \"gpt2\")");
+            return Err(Error::invalid(OP, msg));
         }
-        let pre = h.get_str("tokenizer.ggml.pre").unwrap_or("default");
+        let pre = optional(h, "tokenizer.ggml.pre", GgufHeader::get_str)?.unwrap_or("default");
         let regexes = pre::split_regexes(pre)
             .ok_or_else(|| Error::invalid(OP, format!("tokenizer.ggml.pre = {pre:?} is not supported")))?;
         let tokens = h.get_str_array("tokenizer.ggml.tokens")?;
         if tokens.is_empty() || tokens.len() > u32::MAX as usize / 2 {
             return Err(Error::invalid(OP, format!("vocabulary of {} tokens", tokens.len())));
         }
-        let types = match h.get("tokenizer.ggml.token_type") {
-            Some(_) => h.get_i64_array("tokenizer.ggml.token_type")?,
-            None => vec![1; tokens.len()],
-        };
+        let types = optional(h, "tokenizer.ggml.token_type", GgufHeader::get_i64_array)?
+            .unwrap_or_else(|| vec![1; tokens.len()]);
         if types.len() != tokens.len() {
             return Err(Error::shape(OP, tokens.len(), types.len()));
         }
         let merges = h.get_str_array("tokenizer.ggml.merges")?;
         let id = |key: &str| -> Result<Option<u32>> {
-            match h.get(key) {
-                None => Ok(None),
-                Some(_) => {
-                    let v = h.get_u32(key)?;
-                    if v as usize >= tokens.len() {
-                        return Err(Error::invalid(OP, format!("{key} = {v} is outside the vocabulary")));
-                    }
-                    Ok(Some(v))
+            match optional(h, key, GgufHeader::get_u32)? {
+                Some(v) if v as usize >= tokens.len() => {
+                    Err(Error::invalid(OP, format!("{key} = {v} is outside the vocabulary")))
                 }
+                v => Ok(v),
             }
         };
         let (bos, eos) = (id("tokenizer.ggml.bos_token_id")?, id("tokenizer.ggml.eos_token_id")?);
-        let flag = |key: &str, default: bool| {
-            h.get_bool(key)
-                .or_else(|e| if h.get(key).is_none() { Ok(default) } else { Err(e) })
-        };
-        let add_bos = flag("tokenizer.ggml.add_bos_token", false)?;
-        let add_eos = flag("tokenizer.ggml.add_eos_token", false)?;
+        let add_bos = optional(h, "tokenizer.ggml.add_bos_token", GgufHeader::get_bool)?.unwrap_or(false);
+        let add_eos = optional(h, "tokenizer.ggml.add_eos_token", GgufHeader::get_bool)?.unwrap_or(false);
 
         let is_control: Vec<bool> = types.iter().map(|&t| t == TYPE_CONTROL).collect();
         let parse_special = build_hf(&tokens, &types, &merges, &regexes)?;
@@ -205,6 +193,18 @@ impl Tokenizer {
     /// The end-of-generation ids, sorted.
     pub fn eog_ids(&self) -> &[u32] {
         &self.eog
+    }
+}
+
+/// A metadata value that may be absent; present with another type is still an error.
+fn optional<'h, T>(
+    h: &'h GgufHeader,
+    key: &str,
+    get: impl Fn(&'h GgufHeader, &str) -> std::result::Result<T, GgufError>,
+) -> Result<Option<T>> {
+    match h.get(key) {
+        None => Ok(None),
+        Some(_) => Ok(Some(get(h, key)?)),
     }
 }
 
