@@ -258,3 +258,14 @@ fn timing_report() {
     );
     assert_eq!(tok.decode(&ids).unwrap(), text);
 }
+
+/// llama.cpp's detokenization (special tokens hidden) of its own greedy outputs equals ours.
+#[test]
+fn greedy_fixture_text_decodes_alike() {
+    let (tok, _) = load();
+    let fx = fixture("llama/greedy.json");
+    for g in fx["generations"].as_array().unwrap() {
+        let ids = ids_of(&g["generated_ids"]);
+        assert_eq!(tok.decode_skip_special(&ids).unwrap(), g["text"].as_str().unwrap());
+    }
+}
