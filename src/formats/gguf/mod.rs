@@ -151,7 +151,8 @@ impl GgufHeader {
     pub fn tensor_info(&self, name: &str) -> Result<&TensorInfo, GgufError> {
         self.tensor_index
             .get(name)
-            .map(|&i| &self.tensors[i])
+            .and_then(|&i| self.tensors.get(i))
+            .filter(|t| t.name == name)
             .ok_or_else(|| GgufError::MissingTensor(name.to_string()))
     }
 
@@ -294,7 +295,12 @@ fn metadata_lookup<'a>(
     index: &HashMap<String, usize>,
     key: &str,
 ) -> Option<&'a Value> {
-    index.get(key).map(|&i| &metadata[i].1)
+    // `get` + name check: the pub vectors may have been edited after parsing.
+    index
+        .get(key)
+        .and_then(|&i| metadata.get(i))
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v)
 }
 
 type Metadata = (Vec<(String, Value)>, HashMap<String, usize>);
@@ -396,8 +402,19 @@ impl<B: AsRef<[u8]>> Gguf<B> {
         let info = self.header.tensor_info(name)?;
         let qtype = info.qtype()?;
         let r = self.header.tensor_range(info);
-        // In range: checked by `check_file_len` at construction.
-        let data = &self.bytes.as_ref()[r.start as usize..r.end as usize];
+        // Checked by `check_file_len` at construction; checked again because `header` is public.
+        let bytes = self.bytes.as_ref();
+        let past_end = || GgufError::TensorPastEnd {
+            name: info.name.clone(),
+            start: r.start,
+            end: r.end,
+            len: bytes.len() as u64,
+        };
+        let data = usize::try_from(r.start)
+            .ok()
+            .zip(usize::try_from(r.end).ok())
+            .and_then(|(a, b)| bytes.get(a..b))
+            .ok_or_else(past_end)?;
         Ok(TensorRef {
             name: &info.name,
             dims: &info.dims,
