@@ -52,6 +52,14 @@ FRAGMENTS = [
 ]
 
 
+RANGES = [
+    (0x20, 0x7E), (0xA0, 0xFF), (0x100, 0x17F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x600, 0x6FF),
+    (0x660, 0x669), (0x900, 0x97F), (0x966, 0x96F), (0xE00, 0xE7F), (0x2000, 0x206F), (0x2070, 0x209F),
+    (0x2150, 0x218F), (0x2200, 0x22FF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00),
+    (0xFF00, 0xFFEF), (0x1F300, 0x1F64F), (0x1D400, 0x1D4FF), (0x10000, 0x1007F), (0x09, 0x0D),
+]
+
+
 def varied_strings(chat_texts):
     rng = random.Random(1234)
     out = list(FIXED)
@@ -62,6 +70,11 @@ def varied_strings(chat_texts):
     while len(out) < 300:
         k = rng.randint(1, 12)
         out.append("".join(rng.choice(FRAGMENTS) for _ in range(k)))
+    # Random code points from many scripts and categories (letters, marks, non-ASCII digits and spaces), where
+    # Unicode-table differences between llama.cpp and the regex engine would show.
+    for _ in range(120):
+        k = rng.randint(1, 10)
+        out.append("".join(chr(rng.randint(*rng.choice(RANGES))) for _ in range(k)))
     out.extend(chat_texts)
     return out
 
