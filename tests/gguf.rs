@@ -108,6 +108,17 @@ fn header_only_parse_from_prefix() {
     let info = h.tensor_info("output_norm.weight").unwrap();
     let r = h.tensor_range(info);
     assert_eq!(r.end - r.start, 576 * 4);
+    // Streaming tensor by tensor from the prefix's ranges gives the same bytes as the whole-file reader.
+    let g = Gguf::parse(&bytes).unwrap();
+    for info in &h.tensors {
+        let r = h.tensor_range(info);
+        assert_eq!(
+            &bytes[r.start as usize..r.end as usize],
+            g.tensor(&info.name).unwrap().data,
+            "{}",
+            info.name
+        );
+    }
     // Too short a prefix says how far it needed to read.
     match GgufHeader::parse(&bytes[..100_000]) {
         Err(GgufError::Truncated { end, len, .. }) => assert!(end > len && len == 100_000),
