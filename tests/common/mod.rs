@@ -70,3 +70,18 @@ pub fn all_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32) {
     let (i, e) = worst;
     assert!(e <= 0.0, "{what}: element {i}: got {} want {} (excess {e})", got[i], want[i]);
 }
+
+/// A model file under `$WEBREWARD_MODELS`, else `$WEBREWARD_CACHE/models`, else `$HOME/.cache/webreward/models`;
+/// fails with what to run when it is missing (the README's commands fetch it).
+pub fn model_file(name: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
+    let dir = env("WEBREWARD_MODELS").unwrap_or_else(|| {
+        env("WEBREWARD_CACHE")
+            .unwrap_or_else(|| env("HOME").unwrap_or_default().join(".cache/webreward"))
+            .join("models")
+    });
+    let p = dir.join(name);
+    assert!(p.exists(), "model file {} is missing: run scripts/setup.sh (see README.md)", p.display());
+    p
+}
