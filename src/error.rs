@@ -24,6 +24,8 @@ pub enum Error {
     Gpu(String),
     #[error(transparent)]
     Gguf(#[from] crate::formats::gguf::GgufError),
+    #[error(transparent)]
+    Guidance(#[from] crate::guidance::GuidanceError),
 }
 
 impl Error {
@@ -39,6 +41,7 @@ impl Error {
             Error::GpuUnavailable(_) => "GPU_UNAVAILABLE",
             Error::Gpu(_) => "GPU_ERROR",
             Error::Gguf(e) => e.code(),
+            Error::Guidance(e) => e.code(),
         }
     }
 

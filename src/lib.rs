@@ -6,6 +6,7 @@ pub mod device;
 pub mod error;
 pub mod formats;
 pub mod gpu;
+pub mod guidance;
 pub mod ops;
 pub mod tensor;
 pub mod tokenizer;
