@@ -8,6 +8,7 @@ pub mod formats;
 pub mod gpu;
 pub mod guidance;
 pub mod ops;
+pub mod quant;
 pub mod tensor;
 pub mod tokenizer;
 

@@ -4,6 +4,8 @@
 pub fn source(name: &str) -> Option<&'static str> {
     Some(match name {
         "binary" => include_str!("../../shaders/binary.wgsl"),
+        "matmul" => concat!(include_str!("../../shaders/matmul.wgsl"), include_str!("../../shaders/dequant.wgsl")),
+        "embedding" => concat!(include_str!("../../shaders/embedding.wgsl"), include_str!("../../shaders/dequant.wgsl")),
         "activation" => include_str!("../../shaders/activation.wgsl"),
         "layer_norm" => include_str!("../../shaders/layer_norm.wgsl"),
         "pooling" => include_str!("../../shaders/pooling.wgsl"),

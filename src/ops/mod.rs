@@ -3,7 +3,9 @@
 
 mod activation;
 mod binary;
+mod embedding;
 mod layer_norm;
+mod matmul;
 mod pooling;
 mod rms_norm;
 mod rope;
@@ -11,7 +13,9 @@ mod softmax;
 
 pub use activation::{erf, gelu, silu_mul};
 pub use binary::{add, mul};
+pub use embedding::embedding;
 pub use layer_norm::layer_norm;
+pub use matmul::matmul;
 pub use pooling::{l2_normalize, mean_pool};
 pub use rms_norm::rms_norm;
 pub use rope::{rope, RopeStyle};
