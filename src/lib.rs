@@ -7,6 +7,7 @@ pub mod error;
 pub mod formats;
 pub mod gpu;
 pub mod guidance;
+pub mod kv_cache;
 pub mod ops;
 pub mod quant;
 pub mod tensor;

@@ -3,6 +3,8 @@
 /// Source text of the shader named `name` (the file stem under `shaders/`).
 pub fn source(name: &str) -> Option<&'static str> {
     Some(match name {
+        "attention" => include_str!("../../shaders/attention.wgsl"),
+        "kv_write" => include_str!("../../shaders/kv_write.wgsl"),
         "binary" => include_str!("../../shaders/binary.wgsl"),
         "matmul" => concat!(include_str!("../../shaders/matmul.wgsl"), include_str!("../../shaders/dequant.wgsl")),
         "embedding" => concat!(include_str!("../../shaders/embedding.wgsl"), include_str!("../../shaders/dequant.wgsl")),

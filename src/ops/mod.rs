@@ -2,8 +2,10 @@
 //! implementation (the numerical reference) and the GPU dispatch of the WGSL kernel of the same name.
 
 mod activation;
+mod attention;
 mod binary;
 mod embedding;
+mod kv_write;
 mod layer_norm;
 mod matmul;
 mod pooling;
@@ -12,8 +14,10 @@ mod rope;
 mod softmax;
 
 pub use activation::{erf, gelu, silu_mul};
+pub use attention::{attention, AttnRow};
 pub use binary::{add, mul};
 pub use embedding::embedding;
+pub use kv_write::kv_write;
 pub use layer_norm::layer_norm;
 pub use matmul::matmul;
 pub use pooling::{l2_normalize, mean_pool};

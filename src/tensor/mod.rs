@@ -90,6 +90,23 @@ impl Tensor {
         Ok(Tensor { shape: a.shape().to_vec(), dtype: DType::U32, storage: Storage::Cpu(CpuStorage::U32(a.into_shared())), device: Device::Cpu })
     }
 
+    /// A tensor of zeros on `device`.
+    pub fn zeros(device: &Device, shape: &[usize]) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        match device {
+            Device::Cpu => Tensor::from_array(ArrayD::zeros(IxDyn(shape))),
+            Device::Gpu(_) => {
+                if n == 0 {
+                    return Err(Error::Empty { op: "zeros", what: "tensor with zero elements" });
+                }
+                let t = Tensor::gpu_uninit(device, "zeros", shape, DType::F32)?;
+                let g = device.gpu_context().ok_or(Error::DeviceMismatch { op: "zeros" })?;
+                g.write(t.gpu_buffer("zeros")?, 0, &vec![0u8; n * 4]);
+                Ok(t)
+            }
+        }
+    }
+
     /// An uninitialised GPU tensor, for kernels to write into.
     pub(crate) fn gpu_uninit(device: &Device, op: &'static str, shape: &[usize], dtype: DType) -> Result<Tensor> {
         let g = device.gpu_context().ok_or(Error::DeviceMismatch { op })?;
@@ -202,6 +219,15 @@ impl Tensor {
     /// The CPU f32 array; `DeviceMismatch` if the tensor is elsewhere.
     pub fn cpu_f32(&self, op: &'static str) -> Result<&ArcArray<f32, IxDyn>> {
         match &self.storage {
+            Storage::Cpu(CpuStorage::F32(a)) => Ok(a),
+            Storage::Cpu(CpuStorage::U32(_)) => Err(Error::UnsupportedDType { op, dtype: "u32".into() }),
+            Storage::Gpu(_) => Err(Error::DeviceMismatch { op }),
+        }
+    }
+
+    /// The CPU f32 array for in-place writes (copies only if the storage is shared).
+    pub(crate) fn cpu_f32_mut(&mut self, op: &'static str) -> Result<&mut ArcArray<f32, IxDyn>> {
+        match &mut self.storage {
             Storage::Cpu(CpuStorage::F32(a)) => Ok(a),
             Storage::Cpu(CpuStorage::U32(_)) => Err(Error::UnsupportedDType { op, dtype: "u32".into() }),
             Storage::Gpu(_) => Err(Error::DeviceMismatch { op }),
