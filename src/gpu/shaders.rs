@@ -5,6 +5,7 @@ pub fn source(name: &str) -> Option<&'static str> {
     Some(match name {
         "attention" => include_str!("../../shaders/attention.wgsl"),
         "kv_write" => include_str!("../../shaders/kv_write.wgsl"),
+        "sampling" => include_str!("../../shaders/sampling.wgsl"),
         "binary" => include_str!("../../shaders/binary.wgsl"),
         "matmul" => concat!(include_str!("../../shaders/matmul.wgsl"), include_str!("../../shaders/dequant.wgsl")),
         "embedding" => concat!(include_str!("../../shaders/embedding.wgsl"), include_str!("../../shaders/dequant.wgsl")),

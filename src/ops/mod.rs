@@ -11,6 +11,7 @@ mod matmul;
 mod pooling;
 mod rms_norm;
 mod rope;
+mod sampling;
 mod softmax;
 
 pub use activation::{erf, gelu, silu_mul};
@@ -23,6 +24,7 @@ pub use matmul::matmul;
 pub use pooling::{l2_normalize, mean_pool};
 pub use rms_norm::rms_norm;
 pub use rope::{rope, RopeStyle};
+pub use sampling::{argmax, repetition_penalty, sample, top_k, uniform, SampleParams, KMAX};
 pub use softmax::softmax;
 
 /// Threads per workgroup for elementwise kernels; defined once here and passed to every shader as `WG`.
