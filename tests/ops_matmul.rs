@@ -34,7 +34,7 @@ fn matmul_cpu_matches_f64_reference_and_gpu_matches_cpu() {
             let values = rng.vec(rows * cols, -1.0, 1.0);
             let cpu_w = Weight::from_f32(&Device::Cpu, t, rows, cols, &values).unwrap();
             let deq = cpu_w.dequantize().unwrap();
-            for m in [1, 2, 7, 16, 17] {
+            for m in [1, 2, 7, 16, 17, 64] {
                 let x = rng.vec(m * cols, -1.0, 1.0);
                 let cpu = run(&Device::Cpu, &cpu_w, &x, m);
                 all_close(&format!("{t:?} cpu {rows}x{cols} m{m}"), &cpu, &reference(&x, &deq, m, rows, cols), 1e-4, 1e-4);
@@ -111,4 +111,43 @@ fn bad_input_is_typed_and_device_survives() {
         let y = block_on(ops::matmul(&ok, &w).unwrap().to_vec_f32()).unwrap();
         assert!(y.iter().all(|v| (v - 32.0).abs() < 0.1), "{y:?}");
     }
+}
+
+#[test]
+fn quantize_and_dequantize_equal_gguf_py() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/quant/gguf_quants.json");
+    let f: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
+    };
+    let (rows, cols) = (f["rows"].as_u64().unwrap() as usize, f["cols"].as_u64().unwrap() as usize);
+    let x = floats(&f["input_bits"]);
+    let types = f["types"].as_object().unwrap();
+    assert_eq!(types.len(), 4);
+    for (name, t) in [("F16", QuantType::F16), ("Q8_0", QuantType::Q8_0), ("Q4_0", QuantType::Q4_0), ("Q4_1", QuantType::Q4_1)] {
+        let hex = types[name]["bytes_hex"].as_str().unwrap();
+        let want: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let ours: Vec<u8> = x.chunks(cols).flat_map(|r| quantize_row(t, r)).collect();
+        let diff = ours.iter().zip(&want).position(|(a, b)| a != b);
+        assert_eq!((ours.len(), diff), (want.len(), None), "{name}: quantized bytes differ from gguf-py");
+        let w = Weight::from_raw(&Device::Cpu, t, rows, cols, &want).unwrap();
+        let deq = w.dequantize().unwrap();
+        let want_deq = floats(&types[name]["dequant_bits"]);
+        for (i, (a, b)) in deq.iter().zip(&want_deq).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "{name} dequantized value {i}: {a} vs gguf-py {b}");
+        }
+    }
+}
+
+#[test]
+fn ggml_ids_map_to_types_and_others_are_typed_errors() {
+    for t in TYPES {
+        assert_eq!(QuantType::from_ggml_id(t.id()).unwrap(), t);
+    }
+    assert_eq!((QuantType::Q4_1.block_size(), QuantType::Q4_1.block_bytes()), (32, 20));
+    assert_eq!((QuantType::Q8_0.block_size(), QuantType::Q8_0.block_bytes()), (32, 34));
+    assert_eq!((QuantType::F16.block_size(), QuantType::F16.block_bytes()), (1, 2));
+    let e = QuantType::from_ggml_id(14).unwrap_err();
+    assert_eq!(e.code(), "UNSUPPORTED_DTYPE");
+    assert!(e.to_string().contains("Q6_K"), "{e}");
 }

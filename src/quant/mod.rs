@@ -10,6 +10,44 @@ pub(crate) use weight::gpu_words_per_row as weight_words_per_row;
 
 use half::f16;
 
+use crate::error::{Error, Result};
+
+impl QuantType {
+    /// The type of a GGML type id (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 8 Q8_0); other ids are `UnsupportedDType` naming
+    /// the ggml type, so a model with e.g. Q6_K tensors fails at load with a clear message.
+    pub fn from_ggml_id(id: u32) -> Result<QuantType> {
+        Ok(match id {
+            0 => QuantType::F32,
+            1 => QuantType::F16,
+            2 => QuantType::Q4_0,
+            3 => QuantType::Q4_1,
+            8 => QuantType::Q8_0,
+            _ => {
+                const NAMES: [&str; 16] = [
+                    "F32", "F16", "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K",
+                    "Q4_K", "Q5_K", "Q6_K", "Q8_K",
+                ];
+                let name = match id {
+                    30 => "BF16",
+                    _ => NAMES.get(id as usize).copied().unwrap_or("unknown"),
+                };
+                let dtype = format!("ggml type {name} (id {id}); supported: F32, F16, Q8_0, Q4_0, Q4_1");
+                return Err(Error::UnsupportedDType { op: "quant", dtype });
+            }
+        })
+    }
+
+    /// Values per block (1 for F32/F16).
+    pub fn block_size(self) -> usize {
+        self.block().0 as usize
+    }
+
+    /// Bytes per block in the GGUF layout.
+    pub fn block_bytes(self) -> usize {
+        self.block().1 as usize
+    }
+}
+
 /// Values per quantized block.
 pub const QK: usize = 32;
 
