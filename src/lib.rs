@@ -14,6 +14,8 @@ pub mod ops;
 pub mod quant;
 pub mod tensor;
 pub mod tokenizer;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use device::Device;
 pub use error::{Error, Result};
