@@ -20,11 +20,15 @@ impl KvCache {
         if n_layers == 0 || n_kv_heads == 0 || head_dim == 0 || capacity == 0 {
             return Err(Error::Empty { op, what: "cache with a zero dimension" });
         }
-        let bytes = (capacity * n_kv_heads * head_dim * 4) as u64;
-        if let Some(g) = device.gpu_context() {
-            if bytes > g.max_binding() {
-                return Err(Error::TooLarge { op, what: "KV cache layer", size: bytes, limit: g.max_binding() });
-            }
+        let bytes = [n_kv_heads, head_dim, 4]
+            .iter()
+            .try_fold(capacity as u64, |acc, &d| acc.checked_mul(d as u64))
+            .filter(|&b| usize::try_from(b).is_ok())
+            .ok_or(Error::TooLarge { op, what: "KV cache layer", size: u64::MAX, limit: isize::MAX as u64 })?;
+        if let Some(g) = device.gpu_context()
+            && bytes > g.max_binding()
+        {
+            return Err(Error::TooLarge { op, what: "KV cache layer", size: bytes, limit: g.max_binding() });
         }
         let shape = [capacity, n_kv_heads, head_dim];
         let layers = (0..n_layers)

@@ -89,6 +89,7 @@ fn bad_input_is_typed() {
         assert_eq!(ops::attention(&q, k, v, &[row(0, 0, 1)], 3, 2, 1.0).unwrap_err().code(), "INVALID_ARGUMENT");
         assert_eq!(ops::attention(&q, k, v, &[row(0, 0, 1)], 1, 1, 1.0).unwrap_err().code(), "SHAPE_MISMATCH");
         assert!(KvCache::new(&d, 1, 2, 4, 0).is_err());
+        assert_eq!(KvCache::new(&d, 1, usize::MAX / 2, 4, 8).err().map(|e| e.code()), Some("TOO_LARGE"));
         let out = block_on(ops::attention(&q, k, v, &[row(0, 0, 1)], 2, 2, 1.0).unwrap().to_vec_f32()).unwrap();
         assert_eq!(out, vec![1.0; 8]);
     }

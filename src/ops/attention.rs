@@ -45,7 +45,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, rows: &[AttnRow], n_heads: 
     for t in [q, k, v] {
         t.expect_dtype(op, DType::F32)?;
     }
-    if n_heads == 0 || n_kv_heads == 0 || n_heads % n_kv_heads != 0 {
+    if n_heads == 0 || n_kv_heads == 0 || !n_heads.is_multiple_of(n_kv_heads) {
         return Err(Error::invalid(op, format!("{n_heads} heads are not a multiple of {n_kv_heads} kv heads")));
     }
     let (m, qcols) = q.rows_cols();

@@ -207,7 +207,7 @@ pub fn sample(logits: &Tensor, params: &[SampleParams]) -> Result<Tensor> {
     if params.len() != m {
         return Err(Error::shape(op, m, params.len()));
     }
-    if let Some(p) = params.iter().find(|p| !p.temperature.is_finite() || !(p.top_p > 0.0 && p.top_p <= 1.0)) {
+    if let Some(p) = params.iter().find(|p| !(p.temperature.is_finite() && p.top_p > 0.0 && p.top_p <= 1.0)) {
         return Err(Error::invalid(op, format!("temperature {} must be finite and top_p {} in (0, 1]", p.temperature, p.top_p)));
     }
     if !logits.device().is_gpu() {
