@@ -82,16 +82,20 @@ fn cpu(x: &Tensor, w: &Weight, m: usize) -> Result<Tensor> {
         }
     };
     let threads = thread_count(rows * cols * m);
-    if threads <= 1 {
+    // wasm32 has no threads here (and the weight's WebGPU handles are not Send): one thread there.
+    if threads <= 1 || cfg!(target_arch = "wasm32") {
         work(0, &mut out_t);
     } else {
-        let per = rows.div_ceil(threads);
-        std::thread::scope(|s| {
-            for (t, chunk) in out_t.chunks_mut(per * m).enumerate() {
-                let work = &work;
-                s.spawn(move || work(t * per, chunk));
-            }
-        });
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let per = rows.div_ceil(threads);
+            std::thread::scope(|s| {
+                for (t, chunk) in out_t.chunks_mut(per * m).enumerate() {
+                    let work = &work;
+                    s.spawn(move || work(t * per, chunk));
+                }
+            });
+        }
     }
     let mut out = vec![0f32; m * rows];
     for r in 0..rows {
