@@ -4,6 +4,16 @@ import initWasm, { init, createRuntime } from './pkg/webreward.js';
 const $ = (id) => document.getElementById(id);
 const backend = new URLSearchParams(location.search).get('backend') || 'auto';
 
+// wgpu's WebGPU backend leaves the adapter name empty; the browser's GPUAdapterInfo names it.
+async function adapterLabel(a) {
+  let name = a.name;
+  if (!name && navigator.gpu) {
+    const info = (await navigator.gpu.requestAdapter())?.info;
+    name = info && [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+  }
+  return `${name || 'unnamed adapter'} (${a.backend}${a.driver ? `, ${a.driver}` : ''})`;
+}
+
 async function main() {
   await initWasm();
   init();
@@ -11,7 +21,7 @@ async function main() {
   const info = rt.info();
   if (info.backend === 'webgpu') {
     $('backend').textContent = 'WebGPU';
-    $('adapter').textContent = `${info.adapter.name} (${info.adapter.backend}, ${info.adapter.driver || 'driver n/a'})`;
+    $('adapter').textContent = await adapterLabel(info.adapter);
     const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
     $('limits').textContent =
       `maxStorageBufferBindingSize ${mib(info.limits.maxStorageBufferBindingSize)}, maxBufferSize ${mib(info.limits.maxBufferSize)}`;

@@ -46,6 +46,7 @@ try {
     assert(r.info.limits.maxStorageBufferBindingSize > 0, 'limits missing');
     assert(r.maxDiff <= 1e-5, `maxDiff ${r.maxDiff}`);
     assert(text.includes('WebGPU') && text.includes('passed'), `page text: ${text}`);
+    assert(!text.includes('unnamed adapter'), `the adapter is named on the page: ${text}`);
   });
   await check('backend=cpu query: CPU fallback shown with reason', async () => {
     const { r, text } = await openPage(gpuBrowser, '?backend=cpu', 'cpu-query.png');
